@@ -1,0 +1,101 @@
+"""Any checkpoint → a TransformerLens `TransformerBridge` with the HookedTransformer hook names.
+
+Accepts a merged Hugging Face folder, a PEFT adapter folder (merged into its base in memory), a
+preset name or a hub id. TransformerLens 4 replaced `HookedTransformer` by `TransformerBridge`;
+`enable_compatibility_mode()` restores the legacy hook names (`blocks.{l}.hook_resid_post`, ...),
+`run_with_cache` and backward hooks. Sharp edges handled here: the tokenizer is loaded from disk;
+the bridge wraps the HF model in place and forces eager attention; merged LoRA parameters come
+back with requires_grad=False (the analyses take gradients of activations, never of weights).
+
+By default no weight processing is applied, so the bridge's logits equal the HF model's exactly.
+`processing=True` folds LayerNorm and centres weights like HookedTransformer: log-probabilities are
+unchanged, logits shift by a constant per position.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from pathlib import Path
+
+import torch
+from transformer_lens.model_bridge import TransformerBridge
+from transformers import PreTrainedTokenizerBase
+
+from unlearn.errors import UserError
+from unlearn.models import load_model, read_card, resolve_model
+
+
+def checkpoint_label(ckpt: str | Path) -> str:
+    """A short name for figures: the card's method, else the folder or preset name."""
+    text = str(ckpt)
+    path = Path(text)
+    if path.is_dir():
+        card = read_card(path)
+        method = card.get("method")
+        return method if method and method != "base" else path.name
+    return text
+
+
+def load(
+    ckpt: str | Path,
+    dtype: torch.dtype = torch.float32,
+    device: str | torch.device | None = None,
+    device_map: str | dict | None = None,
+    n_devices: int | None = None,
+    processing: bool = False,
+) -> TransformerBridge:
+    """Load `ckpt` into a TransformerBridge in compatibility mode (eval mode, no grad on weights)."""
+    name = resolve_model(ckpt)
+    hf_model, tokenizer = load_model(name, dtype=dtype, device_map=device_map, attn_implementation="eager")
+    boot_kwargs: dict = {"hf_model": hf_model, "tokenizer": tokenizer, "dtype": dtype}
+    if n_devices is not None:
+        boot_kwargs["n_devices"] = n_devices
+    elif device_map is None and device is not None:
+        boot_kwargs["device"] = device
+    elif device_map is None:
+        boot_kwargs["device"] = hf_model.device
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        previous = logging.getLogger().level
+        logging.getLogger().setLevel(logging.ERROR)
+        try:
+            bridge = TransformerBridge.boot_transformers(name, **boot_kwargs)
+            bridge.enable_compatibility_mode(disable_warnings=True, no_processing=not processing)
+        finally:
+            logging.getLogger().setLevel(previous)
+    bridge.eval()
+    for parameter in bridge.parameters():
+        parameter.requires_grad_(False)
+    bridge.checkpoint = str(ckpt)
+    bridge.checkpoint_label = checkpoint_label(ckpt)
+    return bridge
+
+
+def vocab_signature(tokenizer: PreTrainedTokenizerBase) -> dict[str, int]:
+    return dict(tokenizer.get_vocab())
+
+
+def require_same_tokenizer(models: dict[str, TransformerBridge]) -> None:
+    """Refuse to compare checkpoints whose tokenizers differ, naming the first mismatch."""
+    items = list(models.items())
+    first_name, first = items[0]
+    reference = vocab_signature(first.tokenizer)
+    for name, model in items[1:]:
+        if vocab_signature(model.tokenizer) != reference:
+            raise UserError(f"checkpoints {first_name} and {name} have different tokenizers; compare models that share one")
+
+
+def check_layer(model: TransformerBridge, layer: int) -> int:
+    """Validate a layer index (negative counts from the end)."""
+    n_layers = model.cfg.n_layers
+    if not -n_layers <= layer < n_layers:
+        raise UserError(f"layer {layer} is out of range for a {n_layers}-layer model (0..{n_layers - 1})")
+    return layer % n_layers
+
+
+def check_context(model: TransformerBridge, n_tokens: int, what: str = "prompt") -> None:
+    """Refuse a prompt longer than the model's context."""
+    n_ctx = getattr(model.cfg, "n_ctx", None)
+    if n_ctx and n_tokens > n_ctx:
+        raise UserError(f"{what} has {n_tokens} tokens, longer than the model's context of {n_ctx}")
