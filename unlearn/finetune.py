@@ -44,7 +44,7 @@ class FinetuneConfig:
     @classmethod
     def for_preset(cls, base: str, **overrides) -> FinetuneConfig:
         defaults = {
-            "tiny": {"epochs": 60, "lr": 3e-3, "batch_size": 16, "warmup_ratio": 0.02},
+            "tiny": {"epochs": 40, "lr": 3e-3, "batch_size": 16, "warmup_ratio": 0.02},
             "smollm2-135m": {"epochs": 8, "lr": 2e-4, "batch_size": 16},
         }.get(base, {})
         return cls(**{**defaults, **{k: v for k, v in overrides.items() if v is not None}})
