@@ -1,0 +1,160 @@
+"""Evaluate a checkpoint: KFR, KRR, Linguistic Score, fluency/relevance, ROUGE-L recall and
+exact-fact recall, with optional robustness attacks reported next to the clean numbers.
+
+Example: unlearn eval --model ckpt/relearn --forget ours:bench#forget10 --retain ours:bench#retain90
+         --out results/relearn.json --quantize 8 4 --jailbreak aim --relearn-steps 5
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--model", required=True, help="checkpoint folder (or preset, PEFT adapter folder)"
+    )
+    parser.add_argument(
+        "--forget", required=True, help="forget set: ours:DIR#forget10, tofu:PATH, ..."
+    )
+    parser.add_argument(
+        "--retain", required=True, help="retain set: ours:DIR#retain90, tofu:PATH, ..."
+    )
+    parser.add_argument("--out", required=True, help="results JSON to write")
+    parser.add_argument(
+        "--name", help="row name in `unlearn compare` (default: the output file's stem)"
+    )
+    gen = parser.add_argument_group("generation")
+    gen.add_argument(
+        "--sample",
+        action="store_true",
+        help="the reference's sampling (temperature 0.7, top_p 0.9, top_k 5, 128 new tokens) instead of greedy",
+    )
+    gen.add_argument(
+        "--max-new-tokens", type=int, help="new tokens per answer (48 greedy, 128 sampling)"
+    )
+    gen.add_argument("--batch-size", type=int, default=16)
+    gen.add_argument("--limit", type=int, help="evaluate only the first N records of each set")
+    gen.add_argument(
+        "--dtype", default="float32", help="precision of the clean run (float32, float16, bfloat16)"
+    )
+    gen.add_argument("--device", help="cpu, cuda, cuda:1 (default: cuda when available)")
+    back = parser.add_argument_group("metric backends")
+    back.add_argument(
+        "--entities", default="kb", help="kb (benchmark gazetteer), openai:URL[#MODEL] or hf:PATH"
+    )
+    back.add_argument(
+        "--embeddings", default="minilm", help="minilm (bundled all-MiniLM-L6-v2) or a local folder"
+    )
+    back.add_argument(
+        "--nli", default="kb", help="kb (fact lookup) or hf:FOLDER (local MNLI classifier)"
+    )
+    back.add_argument(
+        "--judge", default="proxy", help="proxy (offline), none, openai:URL[#MODEL] or hf:PATH"
+    )
+    back.add_argument(
+        "--scorer", help="model whose PPL enters the LS (default: the checkpoint's vanilla model)"
+    )
+    back.add_argument(
+        "--world", help="benchmark folder for the kb backends (default: the data's folder)"
+    )
+    back.add_argument(
+        "--api-key-env", default="OPENAI_API_KEY", help="environment variable holding the API key"
+    )
+    back.add_argument(
+        "--theta1",
+        type=float,
+        default=0.3,
+        help="KFR ECS threshold for gold answers with > 3 entities",
+    )
+    back.add_argument("--theta2", type=float, default=0.3, help="KRR ECS threshold")
+    attack = parser.add_argument_group("robustness (each reported next to the clean numbers)")
+    attack.add_argument(
+        "--precision",
+        nargs="+",
+        default=[],
+        metavar="DTYPE",
+        help="also evaluate in these precisions (float32 float16 bfloat16)",
+    )
+    attack.add_argument(
+        "--quantize",
+        nargs="+",
+        type=int,
+        default=[],
+        metavar="BITS",
+        help="also evaluate with weights quantized to these bit widths (8 4)",
+    )
+    attack.add_argument(
+        "--jailbreak", choices=["aim"], help="also evaluate with each question in the AIM prompt"
+    )
+    attack.add_argument(
+        "--relearn-steps",
+        type=int,
+        default=0,
+        help="relearning attack: fine-tune N steps on half the forget set, score the other half",
+    )
+    attack.add_argument(
+        "--relearn-lr",
+        type=float,
+        help="learning rate of the attack (default: a tenth of the base preset's fine-tuning rate)",
+    )
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing results file")
+
+
+def run(args: argparse.Namespace) -> int:
+    from unlearn.eval.evaluate import EvalConfig, evaluate
+    from unlearn.eval.generate import GenerationConfig
+    from unlearn.eval.metrics.kfr_krr import Thresholds
+
+    max_new = args.max_new_tokens or (128 if args.sample else 48)
+    config = EvalConfig(
+        generation=GenerationConfig(
+            max_new_tokens=max_new, sample=args.sample, batch_size=args.batch_size, seed=args.seed
+        ),
+        entities=args.entities,
+        embeddings=args.embeddings,
+        nli=args.nli,
+        judge=args.judge,
+        scorer=args.scorer,
+        world=args.world,
+        api_key_env=args.api_key_env,
+        dtype=args.dtype,
+        precisions=tuple(args.precision),
+        quantize=tuple(args.quantize),
+        jailbreak=args.jailbreak,
+        relearn_steps=args.relearn_steps,
+        relearn_lr=args.relearn_lr,
+        thresholds=Thresholds(theta1=args.theta1, theta2=args.theta2),
+        limit=args.limit,
+        device=args.device,
+        name=args.name,
+        seed=args.seed,
+        overwrite=args.overwrite,
+    )
+    results = evaluate(args.model, args.forget, args.retain, args.out, config)
+    print(summary(results))
+    print(f"saved {args.out}")
+    return 0
+
+
+def summary(results: dict) -> str:
+    """A few headline numbers per run, one line each."""
+    from unlearn.eval.compare import flatten
+
+    flat = flatten(results["values"])
+    lines = []
+    for run_name in dict.fromkeys(k.split("/")[0] if "/" in k else "clean" for k in flat):
+        prefix = "" if run_name == "clean" else f"{run_name}/"
+        shown = [
+            f"{k[len(prefix) :]} {v:.3f}"
+            for k, v in flat.items()
+            if k.startswith(prefix)
+            and ("/" in k) == bool(prefix)
+            and v is not None
+            and k.rpartition(".")[2] in ("KFR", "KRR", "LS", "fact_recall")
+        ]
+        lines.append(f"{run_name}: " + ", ".join(shown))
+    for warning in results["meta"].get("warnings", []):
+        lines.append(f"warning: {warning}")
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Backends the metrics need: entities, embeddings, NLI, the fluency/relevance judge, LLM chat."""
