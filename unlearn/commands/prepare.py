@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from unlearn.models import PRESETS
+from unlearn.presets import PRESETS
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

@@ -1,0 +1,3 @@
+"""Names of the embedded model presets (kept light: the CLIs import it to build their help)."""
+
+PRESETS: tuple[str, ...] = ("tiny", "smollm2-135m")
