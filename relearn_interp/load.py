@@ -78,11 +78,16 @@ def vocab_signature(tokenizer: PreTrainedTokenizerBase) -> dict[str, int]:
 
 def require_same_tokenizer(models: dict[str, TransformerBridge]) -> None:
     """Refuse to compare checkpoints whose tokenizers differ, naming the first mismatch."""
-    items = list(models.items())
+    require_same_vocab({name: model.tokenizer for name, model in models.items()})
+
+
+def require_same_vocab(tokenizers: dict[str, PreTrainedTokenizerBase]) -> None:
+    """The same check on tokenizers alone, so a mismatch is caught before any weights are loaded."""
+    items = list(tokenizers.items())
     first_name, first = items[0]
-    reference = vocab_signature(first.tokenizer)
-    for name, model in items[1:]:
-        if vocab_signature(model.tokenizer) != reference:
+    reference = vocab_signature(first)
+    for name, tokenizer in items[1:]:
+        if vocab_signature(tokenizer) != reference:
             raise UserError(f"checkpoints {first_name} and {name} have different tokenizers; compare models that share one")
 
 

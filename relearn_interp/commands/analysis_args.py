@@ -1,0 +1,116 @@
+"""Arguments and inputs shared by the analysis commands: checkpoints, data, dtype, device, outputs."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+DTYPES = ("float32", "bfloat16", "float16")
+
+
+def add_common_arguments(parser: argparse.ArgumentParser) -> None:
+    """--data, --out and the run options every analysis command takes."""
+    parser.add_argument(
+        "--data", required=True, help="ours:DIR[#split], ours:FILE, tofu:PATH or knowundo:PATH"
+    )
+    parser.add_argument(
+        "--out", required=True, help="output folder (results JSON and PNG+PDF figures)"
+    )
+    parser.add_argument(
+        "--max-prompts", type=int, help="analyse a seeded sample of at most this many records"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the --max-prompts sample")
+    parser.add_argument(
+        "--dtype", choices=DTYPES, default="float32", help="weights and activations dtype"
+    )
+    parser.add_argument("--device", help="cpu, cuda, cuda:1, ... (default: cuda when available)")
+    parser.add_argument(
+        "--device-map", help="accelerate device map for models larger than one device (e.g. auto)"
+    )
+    parser.add_argument("--batch-size", type=int, default=8, help="prompts per forward pass")
+    parser.add_argument("--overwrite", action="store_true", help="replace results already in --out")
+
+
+def parse_checkpoint(text: str) -> tuple[str, str]:
+    """`LABEL=PATH` or a bare checkpoint (labelled by its card's method or its folder name)."""
+    from relearn_interp.load import checkpoint_label
+
+    label, sep, path = text.partition("=")
+    if sep and label and "/" not in label and not Path(text).exists():
+        return label, path
+    return checkpoint_label(text), text
+
+
+def checkpoint_specs(texts: list[str]) -> dict[str, str]:
+    """Label -> checkpoint, refusing a label given twice."""
+    from unlearn.errors import UserError
+
+    specs: dict[str, str] = {}
+    for text in texts:
+        label, path = parse_checkpoint(text)
+        if label in specs:
+            raise UserError(
+                f"two checkpoints are labelled {label!r} ({specs[label]} and {path}); name them LABEL=PATH"
+            )
+        specs[label] = path
+    return specs
+
+
+def load_checkpoints(specs: dict[str, str], args: argparse.Namespace) -> dict:
+    """Load every checkpoint into a TransformerBridge, after checking that their tokenizers agree."""
+    import torch
+
+    from relearn_interp.load import load, require_same_vocab
+    from unlearn.models import default_device, load_tokenizer
+
+    require_same_vocab({label: load_tokenizer(path) for label, path in specs.items()})
+    device = None if args.device_map else (args.device or default_device())
+    dtype = getattr(torch, args.dtype)
+    return {
+        label: load(path, dtype=dtype, device=device, device_map=args.device_map)
+        for label, path in specs.items()
+    }
+
+
+def load_records(args: argparse.Namespace) -> tuple[list, list]:
+    """(the analysed records, all records of the data) — the latter gives entities their other facts."""
+    from relearn_interp.prompts import sample_records
+    from unlearn.data.loaders import load_data
+    from unlearn.errors import UserError
+
+    records = load_data(args.data)
+    if not records:
+        raise UserError(
+            f"data {args.data} holds no records; give a file or split with at least one QA record"
+        )
+    return sample_records(records, args.max_prompts, args.seed), records
+
+
+def check_outputs(out: str | Path, names: list[str], overwrite: bool) -> list[Path]:
+    """The files a command will write into `out`; refuse to replace any of them without --overwrite."""
+    from unlearn.errors import UserError
+
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise UserError(f"output {out} is a file; give a folder")
+    paths = [out / name for name in names]
+    existing = [path for path in paths if path.exists()]
+    if existing and not overwrite:
+        raise UserError(f"{existing[0]} already exists; pass --overwrite to replace it")
+    return paths
+
+
+def run_meta(args: argparse.Namespace, specs: dict[str, str], n_records: int, model) -> dict:
+    """What the command line adds to a result's meta: data spec, sampling, dtype and device."""
+    device = (
+        f"device_map={args.device_map}" if args.device_map else str(next(model.parameters()).device)
+    )
+    return {
+        "data": args.data,
+        "n_records_in_data": n_records,
+        "max_prompts": args.max_prompts,
+        "seed": args.seed,
+        "dtype": args.dtype,
+        "device": device,
+        "checkpoints": specs,
+    }

@@ -1,0 +1,109 @@
+"""Logit lens: decode every layer's residual stream of each checkpoint at the gold answer positions.
+
+Writes logit_lens.json (meta, per-layer means and summaries per checkpoint, per-prompt numbers) and
+the figures logit_lens_layers and logit_lens_heatmap (PNG and PDF).
+
+Example: relearn-interp logit-lens --ckpt ckpt/vanilla --ckpt ga=ckpt/ga --data ours:bench#forget10 --out results/interp/lens-forget
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from relearn_interp.commands.analysis_args import add_common_arguments
+
+RESULTS = "logit_lens.json"
+FIGURES = ("logit_lens_layers", "logit_lens_heatmap")
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--ckpt",
+        action="append",
+        required=True,
+        metavar="[LABEL=]CKPT",
+        help="checkpoint folder, adapter folder, preset or hub id (repeat to compare)",
+    )
+    add_common_arguments(parser)
+    parser.add_argument(
+        "--layers",
+        help="comma-separated block indices to decode (negative from the end; default all)",
+    )
+    parser.add_argument(
+        "--mid", action="store_true", help="also decode the mid-layer stream (after attention)"
+    )
+    parser.add_argument(
+        "--top-k", type=int, default=5, help="decoded tokens kept at the gold position"
+    )
+    parser.add_argument(
+        "--positions",
+        choices=("answer", "slots"),
+        default="answer",
+        help="decode every gold answer position (answer), or only the answer start and the "
+        "knowledge slot (slots: faster, no per-layer means over the whole answer)",
+    )
+    parser.add_argument(
+        "--heatmap-items", type=int, default=4, help="prompts whose layer × position grid is kept"
+    )
+
+
+def parse_layers(text: str | None) -> list[int] | None:
+    from unlearn.errors import UserError
+
+    if not text:
+        return None
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise UserError(
+            f"--layers {text!r} must be comma-separated integers, e.g. 0,4,-1"
+        ) from None
+
+
+def run(args: argparse.Namespace) -> int:
+    from relearn_interp.commands.analysis_args import (
+        check_outputs,
+        checkpoint_specs,
+        load_checkpoints,
+        load_records,
+        run_meta,
+    )
+    from relearn_interp.lens import logit_lens
+    from relearn_interp.plots.lens import plot_logit_lens
+    from unlearn.errors import UserError
+    from unlearn.io import write_json
+
+    if args.top_k < 1 or args.heatmap_items < 1:
+        raise UserError("--top-k and --heatmap-items must be at least 1")
+    layers = parse_layers(args.layers)
+    paths = check_outputs(
+        args.out,
+        [RESULTS, *(f"{f}.{ext}" for f in FIGURES for ext in ("png", "pdf"))],
+        args.overwrite,
+    )
+    specs = checkpoint_specs(args.ckpt)
+    records, all_records = load_records(args)
+    models = load_checkpoints(specs, args)
+    results = logit_lens(
+        models,
+        records,
+        context=all_records,
+        layers=layers,
+        mid=args.mid,
+        top_k=args.top_k,
+        grid_items=args.heatmap_items,
+        batch_size=args.batch_size,
+        positions=args.positions,
+    )
+    results["meta"].update(run_meta(args, specs, len(all_records), next(iter(models.values()))))
+    write_json(paths[0], results)
+    plot_logit_lens(results, args.out)
+    for label, values in results["values"]["checkpoints"].items():
+        summary = values["summary"]
+        print(
+            f"{label}: gold prob max over layers {summary['max_target_prob']:.3f} vs output "
+            f"{summary['output_target_prob']:.3f}; in top-10 inside but not at the output: "
+            f"{summary['hidden_top10_fraction']:.0%}"
+        )
+    print(f"wrote {paths[0]} and {len(FIGURES)} figures (PNG+PDF) to {args.out}")
+    return 0

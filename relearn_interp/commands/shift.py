@@ -1,0 +1,77 @@
+"""Token-distribution shift: compare each checkpoint's next-token distributions with the base model's.
+
+Writes shift.json (meta, per-model means, rank buckets and moved mass by destination, per-position
+numbers) and the figures shift_entropy, shift_rank and shift_mass (PNG and PDF).
+
+Example: relearn-interp shift --base ckpt/vanilla --ckpt ckpt/ga --ckpt ckpt/relearn --data ours:bench#forget10 --out results/interp/shift-forget
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from relearn_interp.commands.analysis_args import add_common_arguments
+
+RESULTS = "shift.json"
+FIGURES = ("shift_entropy", "shift_rank", "shift_mass")
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--base", required=True, metavar="[LABEL=]CKPT", help="the reference (vanilla) checkpoint"
+    )
+    parser.add_argument(
+        "--ckpt",
+        action="append",
+        required=True,
+        metavar="[LABEL=]CKPT",
+        help="an unlearned checkpoint to compare (repeat for several)",
+    )
+    add_common_arguments(parser)
+    parser.add_argument(
+        "--top-k", type=int, default=10, help="k of the top-k overlap and of the base's candidates"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from relearn_interp.commands.analysis_args import (
+        check_outputs,
+        checkpoint_specs,
+        load_checkpoints,
+        load_records,
+        run_meta,
+    )
+    from relearn_interp.plots.shift import plot_shift
+    from relearn_interp.shift import distribution_shift
+    from unlearn.errors import UserError
+    from unlearn.io import write_json
+
+    if args.top_k < 2:
+        raise UserError(
+            f"--top-k must be at least 2 (the base's top-1 plus its candidates), got {args.top_k}"
+        )
+    paths = check_outputs(
+        args.out,
+        [RESULTS, *(f"{f}.{ext}" for f in FIGURES for ext in ("png", "pdf"))],
+        args.overwrite,
+    )
+    specs = checkpoint_specs([args.base, *args.ckpt])
+    base_label = next(iter(specs))
+    records, all_records = load_records(args)
+    models = load_checkpoints(specs, args)
+    base = models.pop(base_label)
+    results = distribution_shift(
+        base, models, records, base_label=base_label, top_k=args.top_k, batch_size=args.batch_size
+    )
+    results["meta"].update(run_meta(args, specs, len(all_records), base))
+    write_json(paths[0], results)
+    plot_shift(results, args.out)
+    for label, values in results["values"]["models"].items():
+        mean = values["mean"]
+        print(
+            f"{label}: JS {mean['js']:.3f} nats, entropy change {mean['entropy_change']:+.2f}, "
+            f"{base_label} top-1 kept {values['base_top1_kept_rate']:.0%}, moved mass to unrelated+malformed "
+            f"{values['moved_fraction']['unrelated'] + values['moved_fraction']['malformed']:.0%}"
+        )
+    print(f"wrote {paths[0]} and {len(FIGURES)} figures (PNG+PDF) to {args.out}")
+    return 0

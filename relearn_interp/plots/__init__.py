@@ -1,0 +1,1 @@
+"""Figures drawn from saved results JSON alone, so `relearn-interp figures` can redraw them later."""
