@@ -1,0 +1,97 @@
+"""The main job end to end on the tiny preset, its stage cache, and `relearn-interp figures`."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from relearn_interp.cli import main
+from relearn_interp.stages import StageRunner
+
+METHODS = ("vanilla", "ga_gdr", "npo_gdr", "ga_gdr_sure", "npo_gdr_sure", "relearn")
+
+
+def test_main_job_writes_every_figure_and_the_report(tiny_run):
+    figures = tiny_run / "figures"
+    for stem in ("metrics", "precision", "logit_lens_forget10_layers", "logit_lens_forget10_heatmap",
+                 "shift_forget10_entropy", "shift_forget10_rank", "shift_forget10_mass", "circuit_diff",
+                 "circuit_faithfulness"):
+        assert (figures / f"{stem}.png").stat().st_size > 10_000
+        assert (figures / f"{stem}.pdf").is_file()
+    report = (figures / "REPORT.md").read_text()
+    verdicts = re.findall(r"\*\*(reproduced|not reproduced|mixed|not measured)\*\*", report)
+    assert len(verdicts) == 5
+    for method in METHODS:
+        assert f"| {method} |" in report
+    assert "kb (knowledge-base proxy for deberta-v3-base-tasksource-nli)" in report
+
+
+def test_unlearning_in_the_main_job_forgets_and_relearn_keeps_retain(tiny_run):
+    def values(label: str) -> dict:
+        return json.loads((tiny_run / f"eval-{label}" / f"{label}.json").read_text())["values"]
+
+    vanilla, relearn, ga = values("vanilla"), values("relearn"), values("ga_gdr")
+    assert vanilla["forget"]["fact_recall"] >= 0.9
+    assert relearn["forget"]["fact_recall"] <= 0.5 * vanilla["forget"]["fact_recall"]
+    assert ga["forget"]["fact_recall"] < vanilla["forget"]["fact_recall"]
+    assert relearn["retain"]["fact_recall"] >= 0.8 * vanilla["retain"]["fact_recall"]
+    assert relearn["forget"]["KFR"] > vanilla["forget"]["KFR"]
+
+
+def test_rerun_is_served_from_the_cache(tiny_run, vanilla_ckpt, capsys):
+    from relearn_interp.reproduce import ReproduceSettings, reproduce
+
+    before = {p: p.stat().st_mtime for p in tiny_run.glob("*/.stage")}
+    reproduce(ReproduceSettings.for_preset("tiny", vanilla=str(vanilla_ckpt)), tiny_run, tiny_run / "figures")
+    after = {p: p.stat().st_mtime for p in tiny_run.glob("*/.stage")}
+    assert before == after and len(before) >= 14
+
+
+def test_figures_command_redraws_from_saved_results(tiny_run, tmp_path):
+    assert main(["figures", "--results", str(tiny_run), "--out", str(tmp_path / "again")]) == 0
+    assert (tmp_path / "again" / "REPORT.md").read_text().count("**") >= 10
+    assert (tmp_path / "again" / "shift_forget10_mass.png").is_file()
+
+
+def test_stage_cache_reruns_only_what_changed(tmp_path):
+    calls: list[str] = []
+
+    def work(name: str):
+        def run(folder: Path) -> None:
+            calls.append(name)
+            (folder / "out.txt").write_text(name)
+        return run
+
+    def pipeline(method_lr: float) -> None:
+        runner = StageRunner(tmp_path)
+        base = runner.run("base", {"seed": 0}, work("base"))
+        a = runner.run("train-a", {"lr": 1e-3}, work("train-a"), [base])
+        b = runner.run("train-b", {"lr": method_lr}, work("train-b"), [base])
+        runner.run("report", {}, work("report"), [a, b])
+
+    pipeline(1e-3)
+    assert calls == ["base", "train-a", "train-b", "report"]
+    pipeline(1e-3)
+    assert calls == ["base", "train-a", "train-b", "report"]
+    pipeline(5e-4)
+    assert calls[4:] == ["train-b", "report"]
+
+
+def test_failed_stage_leaves_no_output_and_reruns(tmp_path):
+    runner = StageRunner(tmp_path)
+
+    def crash(folder: Path) -> None:
+        (folder / "half.txt").write_text("half")
+        raise RuntimeError("crash")
+
+    with pytest.raises(RuntimeError):
+        runner.run("stage", {}, crash)
+    assert not (tmp_path / "stage").exists()
+
+
+def test_unknown_preset_is_refused(capsys):
+    assert main(["reproduce", "--preset", "tiny2"]) == 2
+    assert "unknown preset 'tiny2'; valid presets: tiny, smollm2-135m" in capsys.readouterr().err
