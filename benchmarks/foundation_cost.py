@@ -26,13 +26,13 @@ CONVERT = textwrap.dedent("""
 
 STEP = textwrap.dedent("""
     import json, resource, sys, time, torch
-    from unlearn.finetune import FinetuneConfig, _wrap_lora
+    from unlearn.train import TrainConfig, wrap_lora
     from unlearn.models import load_model
     preset, lora, batch, length = sys.argv[1], sys.argv[2] == "lora", int(sys.argv[3]), int(sys.argv[4])
     torch.manual_seed(0)
     model, _ = load_model(preset)
     if lora:
-        model = _wrap_lora(model, FinetuneConfig(lora=True))
+        model = wrap_lora(model, TrainConfig(lora=True))
     model.train()
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=1e-4)

@@ -20,7 +20,9 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 VANILLA_SOURCES = ("unlearn/finetune.py", "unlearn/tiny.py", "unlearn/prompting.py", "unlearn/models.py",
                    "unlearn/data/benchmark.py", "unlearn/data/names.py", "unlearn/data/relations.py",
-                   "unlearn/data/general.py", "unlearn/eval/generate.py")
+                   "unlearn/data/general.py", "unlearn/eval/generate.py", "unlearn/train.py",
+                   "unlearn/methods/__init__.py", "unlearn/methods/batch.py", "unlearn/methods/losses.py",
+                   "unlearn/methods/relearn.py")
 TEST_AUTHORS = 20
 
 
@@ -62,3 +64,14 @@ def vanilla_ckpt(bench_dir) -> Path:
     if not (out / "relearn.json").is_file():
         finetune("tiny", f"ours:{bench_dir}", out, FinetuneConfig.for_preset("tiny"), overwrite=True)
     return out
+
+
+@pytest.fixture(scope="session")
+def tiny_run(vanilla_ckpt, tmp_path_factory) -> Path:
+    """The main job on the tiny preset, starting from the cached vanilla checkpoint (run once)."""
+    from relearn_interp.reproduce import ReproduceSettings, reproduce
+
+    work = tmp_path_factory.mktemp("run") / "tiny"
+    settings = ReproduceSettings.for_preset("tiny", vanilla=str(vanilla_ckpt))
+    reproduce(settings, work, work / "figures")
+    return work

@@ -6,22 +6,19 @@ records exact-fact recall on the forget and retain splits, the target being ≥ 
 
 from __future__ import annotations
 
-import math
-import random
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import torch
-from tqdm.auto import tqdm
-from transformers import PreTrainedModel, PreTrainedTokenizerBase, get_linear_schedule_with_warmup
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from unlearn.data.loaders import load_data, parse_spec
 from unlearn.data.records import QARecord
 from unlearn.errors import UserError
 from unlearn.eval.recall import fact_recall
 from unlearn.io import atomic_dir, check_output_dir, hash_json, versions, write_json
+from unlearn.methods import SFT
 from unlearn.models import CARD_FILE, load_model
-from unlearn.prompting import collate, encode_example
+from unlearn.train import TrainConfig, fit
 
 
 @dataclass
@@ -59,17 +56,12 @@ def training_records(data: str) -> tuple[list[QARecord], dict[str, list[QARecord
 
         world = load_world(path)
         pct = max(world.forget_pcts)
-        splits = {"forget": world.split(f"forget{pct:02d}"), "retain": world.split(f"retain{100 - pct:02d}")}
+        splits = {
+            "forget": world.split(f"forget{pct:02d}"),
+            "retain": world.split(f"retain{100 - pct:02d}"),
+        }
         return records + world.general, splits
     return records, {"all": records}
-
-
-def _wrap_lora(model: PreTrainedModel, config: FinetuneConfig) -> PreTrainedModel:
-    from peft import LoraConfig, get_peft_model
-
-    lora = LoraConfig(r=config.lora_r, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
-                      target_modules="all-linear", task_type="CAUSAL_LM")
-    return get_peft_model(model, lora)
 
 
 def train_sft(
@@ -78,48 +70,18 @@ def train_sft(
     records: list[QARecord],
     config: FinetuneConfig,
 ) -> tuple[PreTrainedModel, list[float]]:
-    """Supervised fine-tuning on answer tokens; returns the (merged) model and per-step losses."""
-    torch.manual_seed(config.seed)
-    rng = random.Random(config.seed)
-    if config.lora:
-        model = _wrap_lora(model, config)
-    model.train()
-    examples = [encode_example(tokenizer, r.question, r.answer, config.max_length) for r in records]
-    steps_per_epoch = math.ceil(len(examples) / (config.batch_size * config.grad_accum))
-    total = steps_per_epoch * config.epochs
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
-    schedule = get_linear_schedule_with_warmup(optimizer, int(config.warmup_ratio * total), total)
-    device = next(model.parameters()).device
-    pad_id = tokenizer.pad_token_id
-    losses: list[float] = []
-    bar = tqdm(total=total, desc="finetune", leave=False)
-    for _ in range(config.epochs):
-        order = list(range(len(examples)))
-        rng.shuffle(order)
-        micro = [order[i : i + config.batch_size] for i in range(0, len(order), config.batch_size)]
-        for start in range(0, len(micro), config.grad_accum):
-            group = micro[start : start + config.grad_accum]
-            step_loss = 0.0
-            for indices in group:
-                batch = {k: v.to(device) for k, v in collate([examples[i] for i in indices], pad_id).items()}
-                loss = model(**batch).loss / len(group)
-                loss.backward()
-                step_loss += loss.item()
-            torch.nn.utils.clip_grad_norm_(params, 1.0)
-            optimizer.step()
-            schedule.step()
-            optimizer.zero_grad(set_to_none=True)
-            losses.append(step_loss)
-            bar.update(1)
-            bar.set_postfix(loss=f"{step_loss:.3f}")
-    bar.close()
-    if config.lora:
-        model = model.merge_and_unload()
-    return model.eval(), losses
+    """Supervised fine-tuning on answer tokens; returns the (merged) model and per-step losses.
+
+    Runs the unlearning methods' training loop (`unlearn.train`) with the `sft` objective.
+    """
+    pairs = [(record.question, record.answer) for record in records]
+    model, log = fit(model, tokenizer, SFT, pairs, TrainConfig(**asdict(config)), desc="finetune")
+    return model, [row["loss"] for row in log]
 
 
-def finetune(base: str, data: str, out: str | Path, config: FinetuneConfig, overwrite: bool = False) -> dict:
+def finetune(
+    base: str, data: str, out: str | Path, config: FinetuneConfig, overwrite: bool = False
+) -> dict:
     """Fine-tune `base` on `data`, save a HF folder with a relearn.json card; returns the card."""
     check_output_dir(out, overwrite)
     records, report_splits = training_records(data)

@@ -1,0 +1,253 @@
+"""Training throughput of our loop against a plain transformers `Trainer`, and NPO's memory cost.
+
+Both sides train the same model on the same examples with the same batch size, AdamW, linear
+schedule and gradient clipping, measured side by side in one run (alternating, best of
+`--repeats`); tokens/s counts non-padding input tokens. Ours runs the `sft` objective so that
+both compute the same loss. Presets: `tiny` (full fine-tuning) and `smollm2-135m` (LoRA).
+The memory NPO (policy + frozen reference) adds over GA is measured in fresh processes: on a GPU
+the peak allocated, on CPU the peak RSS above the RSS with the model loaded (with LoRA, the
+reference is the adapter switched off, so NPO should cost about what GA does).
+
+Usage: python benchmarks/train_throughput.py [--preset tiny] [--steps 20] [--repeats 2] [--threads 1]
+Target: ours / Trainer >= 1.0x.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import torch
+
+MEMORY_PROBE = "--memory-probe"
+
+
+def examples_for(preset: str):
+    from unlearn.data.benchmark import build_world
+    from unlearn.models import load_tokenizer
+    from unlearn.train import encode_pairs
+
+    tokenizer = load_tokenizer(preset)
+    world = build_world(20, seed=0)
+    pairs = [(r.question, r.answer) for r in world.records]
+    return tokenizer, encode_pairs(tokenizer, pairs, 256)
+
+
+def config_for(preset: str, batch_size: int):
+    from unlearn.train import TrainConfig
+
+    return TrainConfig(
+        epochs=1,
+        lr=1e-4,
+        batch_size=batch_size,
+        warmup_ratio=0.1,
+        weight_decay=0.0,
+        lora=preset != "tiny",
+        seed=0,
+    )
+
+
+def tokens_in(examples, steps: int, batch_size: int) -> int:
+    return sum(len(e.input_ids) for e in examples[: steps * batch_size])
+
+
+def run_ours(preset: str, examples, tokenizer, steps: int, batch_size: int) -> float:
+    """Seconds for `steps` optimizer steps of our loop (sft objective)."""
+    from unlearn.methods import SFT
+    from unlearn.models import load_model
+    from unlearn.train import TrainLoop
+
+    model, _ = load_model(preset)
+    loop = TrainLoop(
+        model,
+        SFT,
+        examples[: steps * batch_size],
+        [],
+        config_for(preset, batch_size),
+        tokenizer.pad_token_id,
+    )
+    loop._groups(0)  # data order is part of setup, as the Trainer's dataloader is
+    start = time.perf_counter()
+    loop.run()
+    return time.perf_counter() - start
+
+
+def run_trainer(preset: str, examples, tokenizer, steps: int, batch_size: int) -> float:
+    """Seconds for `steps` optimizer steps of a plain transformers Trainer (same settings)."""
+    from transformers import Trainer, TrainingArguments
+
+    from unlearn.models import load_model
+    from unlearn.prompting import collate
+    from unlearn.train import wrap_lora
+
+    model, _ = load_model(preset)
+    config = config_for(preset, batch_size)
+    if config.lora:
+        torch.manual_seed(0)
+        model = wrap_lora(model, config)
+    model.config.use_cache = False
+    rows = [{"input_ids": e.input_ids, "labels": e.labels} for e in examples[: steps * batch_size]]
+    pad_id = tokenizer.pad_token_id
+
+    def collator(batch: list[dict]) -> dict:
+        from unlearn.prompting import Example
+
+        return collate([Example(b["input_ids"], b["labels"]) for b in batch], pad_id)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        args = TrainingArguments(
+            output_dir=tmp,
+            per_device_train_batch_size=batch_size,
+            num_train_epochs=1,
+            learning_rate=config.lr,
+            warmup_steps=round(config.warmup_ratio * steps),
+            weight_decay=0.0,
+            max_grad_norm=1.0,
+            lr_scheduler_type="linear",
+            logging_strategy="no",
+            save_strategy="no",
+            report_to=[],
+            dataloader_num_workers=0,
+            remove_unused_columns=False,
+            seed=0,
+            disable_tqdm=True,
+            use_cpu=not torch.cuda.is_available(),
+        )
+        trainer = Trainer(model=model, args=args, train_dataset=rows, data_collator=collator)
+        start = time.perf_counter()
+        trainer.train()
+        return time.perf_counter() - start
+
+
+def throughput(preset: str, steps: int, batch_size: int, repeats: int) -> None:
+    tokenizer, examples = examples_for(preset)
+    tokens = tokens_in(examples, steps, batch_size)
+    run_ours(preset, examples, tokenizer, 2, batch_size)  # warm-up (allocator, kernels)
+    run_trainer(preset, examples, tokenizer, 2, batch_size)
+    ours, theirs = [], []
+    for _ in range(repeats):
+        ours.append(run_ours(preset, examples, tokenizer, steps, batch_size))
+        theirs.append(run_trainer(preset, examples, tokenizer, steps, batch_size))
+    ours_rate, theirs_rate = tokens / min(ours), tokens / min(theirs)
+    mode = "full" if preset == "tiny" else "LoRA"
+    print(
+        f"{preset} ({mode}, batch {batch_size}, {steps} steps, {tokens} tokens): "
+        f"ours {ours_rate:,.0f} tok/s, Trainer {theirs_rate:,.0f} tok/s, ratio {ours_rate / theirs_rate:.2f}x"
+    )
+
+
+def rss_mb() -> float:
+    """Resident memory of this process now (Linux /proc)."""
+    pages = int(Path("/proc/self/statm").read_text().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def memory_probe(method: str, preset: str, steps: int, batch_size: int) -> None:
+    """Runs in a fresh process: train `steps` steps of `method` and print the memory training
+    adds (MB): on a GPU the peak allocated, on CPU the peak RSS (sampled every 5 ms) above the
+    RSS with the model loaded."""
+    from unlearn.methods import get_method
+    from unlearn.models import load_model
+    from unlearn.train import TrainLoop
+
+    tokenizer, examples = examples_for(preset)
+    model, _ = load_model(preset)
+    cuda = torch.cuda.is_available()
+    if cuda:
+        model = model.cuda()
+        torch.cuda.reset_peak_memory_stats()
+        before = torch.cuda.memory_allocated() / 2**20
+    else:
+        before = rss_mb()
+    peak = [before]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.005):
+            peak[0] = max(peak[0], rss_mb())
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    if not cuda:
+        sampler.start()
+    loop = TrainLoop(
+        model,
+        get_method(method),
+        examples[: steps * batch_size],
+        [],
+        config_for(preset, batch_size),
+        tokenizer.pad_token_id,
+    )
+    loop.run()
+    done.set()
+    if cuda:
+        peak[0] = torch.cuda.max_memory_allocated() / 2**20
+    else:
+        sampler.join()
+        peak[0] = max(peak[0], rss_mb())
+    print(json.dumps({"added_mb": peak[0] - before}))
+
+
+def peak_memory(preset: str, steps: int, batch_size: int) -> None:
+    peaks = {}
+    for method in ("ga", "npo"):
+        output = subprocess.run(
+            [
+                sys.executable,
+                __file__,
+                MEMORY_PROBE,
+                method,
+                "--preset",
+                preset,
+                "--steps",
+                str(steps),
+                "--batch-size",
+                str(batch_size),
+                "--threads",
+                str(torch.get_num_threads()),
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        peaks[method] = json.loads(output.strip().splitlines()[-1])["added_mb"]
+    where = "GPU peak allocated" if torch.cuda.is_available() else "peak RSS"
+    mode = "full" if preset == "tiny" else "LoRA"
+    print(
+        f"{preset} ({mode}) memory added by training ({where} above the loaded model): GA {peaks['ga']:,.0f} MB, NPO {peaks['npo']:,.0f} MB, "
+        f"NPO/GA {peaks['npo'] / peaks['ga']:.2f}x"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--preset", choices=("tiny", "smollm2-135m", "all"), default="all")
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument(
+        "--threads", type=int, help="torch CPU threads (1 is fastest on a shared machine)"
+    )
+    parser.add_argument(MEMORY_PROBE, dest="probe", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    presets = ("tiny", "smollm2-135m") if args.preset == "all" else (args.preset,)
+    if args.probe:
+        memory_probe(args.probe, presets[0], args.steps, args.batch_size)
+        return
+    for preset in presets:
+        throughput(preset, args.steps, args.batch_size, args.repeats)
+        peak_memory(preset, min(args.steps, 5), args.batch_size)
+
+
+if __name__ == "__main__":
+    main()

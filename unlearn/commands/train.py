@@ -1,0 +1,127 @@
+"""Unlearn a checkpoint: GA, NPO, their GDR/KLR and SURE variants, or ReLearn.
+
+Example: unlearn train --method npo_klr --model ckpt/vanilla --forget ours:bench#forget10
+         --retain ours:bench#retain90 --out ckpt/npo_klr
+Several processes or GPUs: accelerate launch -m unlearn.cli train ... (see docs/train.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--method",
+        required=True,
+        help="ga, ga_gdr, ga_klr, npo, npo_gdr, npo_klr, any of these + _sure, "
+        "relearn, relearn_gdr, relearn_klr",
+    )
+    parser.add_argument(
+        "--model", required=True, help="checkpoint to unlearn (folder, adapter folder or preset)"
+    )
+    parser.add_argument(
+        "--forget", required=True, help="forget data spec, e.g. ours:bench#forget10"
+    )
+    parser.add_argument(
+        "--retain", help="retain data spec, e.g. ours:bench#retain90 (for *_gdr, *_klr, relearn)"
+    )
+    parser.add_argument(
+        "--relearn-data", help="ReLearn JSONL from `unlearn augment` (or a QA data spec)"
+    )
+    parser.add_argument("--out", required=True, help="output checkpoint folder")
+    hyper = parser.add_argument_group(
+        "hyper-parameters (defaults per preset and method; see docs/train.md)"
+    )
+    hyper.add_argument("--epochs", type=int)
+    hyper.add_argument("--lr", type=float, help="learning rate")
+    hyper.add_argument(
+        "--batch-size", type=int, help="global micro-batch size (split across processes)"
+    )
+    hyper.add_argument("--grad-accum", type=int, help="micro-batches per optimizer step")
+    hyper.add_argument("--warmup-ratio", type=float, help="share of steps with a linear warm-up")
+    hyper.add_argument("--weight-decay", type=float)
+    hyper.add_argument(
+        "--lora",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="train a LoRA adapter (saved in adapter/ and merged) instead of all weights",
+    )
+    hyper.add_argument("--lora-r", type=int)
+    hyper.add_argument("--lora-alpha", type=int)
+    hyper.add_argument("--lora-dropout", type=float)
+    hyper.add_argument("--beta", type=float, help="NPO inverse temperature (0.1)")
+    hyper.add_argument(
+        "--forget-weight", type=float, help="weight of the forget-side term (or ReLearn CE)"
+    )
+    hyper.add_argument("--retain-weight", type=float, help="weight of CE on retain data (GDR)")
+    hyper.add_argument(
+        "--kl-weight", type=float, help="weight of KL to the starting model on retain data (KLR)"
+    )
+    hyper.add_argument(
+        "--kl-all-positions",
+        action="store_true",
+        help="average KL over every position, padding included, as the reference code does",
+    )
+    hyper.add_argument(
+        "--sure-percentile", type=float, help="SURE keeps gradient rows at or above it (99)"
+    )
+    hyper.add_argument("--max-length", type=int, help="truncate examples to this many tokens")
+    hyper.add_argument("--dtype", choices=("float32", "bfloat16", "float16"), help="weights dtype")
+    hyper.add_argument(
+        "--save-every",
+        type=int,
+        help="steps between checkpoints (default: each epoch; 0: end only)",
+    )
+    hyper.add_argument("--seed", type=int)
+    parser.add_argument(
+        "--resume", action="store_true", help="continue the interrupted run in --out"
+    )
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace an existing output folder"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from unlearn.train import TrainConfig, train
+
+    config = TrainConfig.for_preset(
+        args.model,
+        args.method,
+        epochs=args.epochs,
+        lr=args.lr,
+        batch_size=args.batch_size,
+        grad_accum=args.grad_accum,
+        warmup_ratio=args.warmup_ratio,
+        weight_decay=args.weight_decay,
+        lora=args.lora,
+        lora_r=args.lora_r,
+        lora_alpha=args.lora_alpha,
+        lora_dropout=args.lora_dropout,
+        beta=args.beta,
+        forget_weight=args.forget_weight,
+        retain_weight=args.retain_weight,
+        kl_weight=args.kl_weight,
+        kl_positions="all" if args.kl_all_positions else None,
+        sure_percentile=args.sure_percentile,
+        max_length=args.max_length,
+        dtype=args.dtype,
+        save_every=args.save_every,
+        seed=args.seed,
+    )
+    card = train(
+        args.method,
+        args.model,
+        args.forget,
+        args.retain,
+        args.out,
+        config,
+        relearn_data=args.relearn_data,
+        overwrite=args.overwrite,
+        resume=args.resume,
+    )
+    losses = card["losses"]
+    print(
+        f"saved {args.out}: {args.method}, {card['step']} steps, loss {losses[0]:.4f} -> {losses[-1]:.4f}"
+    )
+    return 0

@@ -1,0 +1,124 @@
+"""The unlearning methods behind one registry.
+
+A method is a forget-side term (GA, NPO, or ReLearn's cross-entropy on its own data) plus
+optional retain terms — GDR: + CE_r, KLR: + KL(p_ref ‖ p_θ) on retain batches — and, for the
+`*_sure` variants, SURE's saliency mask on the gradient. `compute_terms` evaluates one micro-batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import torch
+from jaxtyping import Float
+from torch import Tensor
+
+from unlearn.errors import UserError
+from unlearn.methods.batch import Forward, TokenBatch
+from unlearn.methods.ga import ga_term
+from unlearn.methods.losses import answer_ce, kl_to_reference
+from unlearn.methods.npo import npo_term
+from unlearn.methods.relearn import learn_term
+
+if TYPE_CHECKING:
+    from unlearn.train import TrainConfig
+
+ForgetTerm = Callable[[Tensor, TokenBatch, "Forward | None", "TrainConfig"], Tensor]
+RETAIN_TERMS = ("ce", "kl")
+
+
+@dataclass(frozen=True)
+class Method:
+    """One unlearning objective.
+
+    `data` says what the forget-side term trains on: the forget set, or the ReLearn data.
+    """
+
+    name: str
+    forget_term: ForgetTerm
+    retain_terms: tuple[str, ...] = ()
+    sure: bool = False
+    data: str = "forget"
+    reference_on_forget: bool = False
+
+    @property
+    def needs_reference(self) -> bool:
+        return self.reference_on_forget or "kl" in self.retain_terms
+
+    @property
+    def needs_retain(self) -> bool:
+        return bool(self.retain_terms)
+
+
+def _reverse_family(stem: str, term: ForgetTerm, reference_on_forget: bool) -> dict[str, Method]:
+    variants = {stem: (), f"{stem}_gdr": ("ce",), f"{stem}_klr": ("kl",)}
+    methods = {}
+    for name, retain in variants.items():
+        for sure in (False, True):
+            full = f"{name}_sure" if sure else name
+            methods[full] = Method(full, term, retain, sure, "forget", reference_on_forget)
+    return methods
+
+
+METHODS: dict[str, Method] = {
+    **_reverse_family("ga", ga_term, reference_on_forget=False),
+    **_reverse_family("npo", npo_term, reference_on_forget=True),
+    "relearn": Method("relearn", learn_term, ("ce", "kl"), data="relearn"),
+    "relearn_gdr": Method("relearn_gdr", learn_term, ("ce",), data="relearn"),
+    "relearn_klr": Method("relearn_klr", learn_term, ("kl",), data="relearn"),
+}
+SFT = Method("sft", learn_term)
+"""Supervised fine-tuning on answer tokens: the vanilla model's objective (not an unlearning method)."""
+
+
+def get_method(name: str) -> Method:
+    """The registered method called `name`; a UserError lists the valid ones."""
+    if name not in METHODS:
+        raise UserError(f"unknown method {name!r}; valid methods: {', '.join(METHODS)}")
+    return METHODS[name]
+
+
+@dataclass
+class Terms:
+    """A micro-batch's loss, its forget-side term (SURE's saliency source) and named parts."""
+
+    total: Float[Tensor, ""]
+    forget: Float[Tensor, ""]
+    parts: dict[str, Float[Tensor, ""]]
+
+
+def compute_terms(
+    method: Method,
+    policy: Forward,
+    reference: Forward | None,
+    forget: TokenBatch,
+    retain: TokenBatch | None,
+    config: TrainConfig,
+) -> Terms:
+    """L = w_f · forget term + w_r · CE_r + w_kl · KL_r (retain terms as the method has them)."""
+    forget_value = method.forget_term(policy(forget), forget, reference, config)
+    parts = {"forget": forget_value}
+    total = config.forget_weight * forget_value
+    if method.retain_terms:
+        if retain is None:
+            raise ValueError(f"method {method.name} needs a retain batch")
+        retain_logits = policy(retain)
+        if "ce" in method.retain_terms:
+            parts["retain_ce"] = answer_ce(retain_logits, retain.labels, retain.n_tokens)
+            total = total + config.retain_weight * parts["retain_ce"]
+        if "kl" in method.retain_terms:
+            if reference is None:
+                raise ValueError(f"method {method.name} needs the reference model")
+            with torch.no_grad():
+                ref_logits = reference(retain)
+            parts["retain_kl"] = kl_to_reference(
+                retain_logits,
+                ref_logits,
+                retain.labels,
+                all_positions=config.kl_positions == "all",
+                n_tokens=retain.n_tokens,
+            )
+            total = total + config.kl_weight * parts["retain_kl"]
+    return Terms(total=total, forget=forget_value, parts=parts)

@@ -1,0 +1,30 @@
+"""Negative preference optimisation (Zhang et al., 2024): a bounded, reference-relative GA."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import torch
+from jaxtyping import Float
+from torch import Tensor
+
+from unlearn.methods.batch import Forward, TokenBatch
+from unlearn.methods.losses import npo_loss, sequence_logprob
+
+if TYPE_CHECKING:
+    from unlearn.train import TrainConfig
+
+
+def npo_term(
+    logits: Float[Tensor, "batch pos vocab"],
+    batch: TokenBatch,
+    reference: Forward | None,
+    config: TrainConfig,
+) -> Float[Tensor, ""]:
+    """NPO on the forget answers, against the frozen model unlearning started from."""
+    if reference is None:
+        raise ValueError("NPO needs the reference model")
+    with torch.no_grad():
+        ref_logprob = sequence_logprob(reference(batch), batch.labels)
+    logprob = sequence_logprob(logits, batch.labels)
+    return npo_loss(logprob, ref_logprob, config.beta, batch.n_sequences)

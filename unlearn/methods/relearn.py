@@ -1,0 +1,45 @@
+"""ReLearn (Xu et al., 2025): unlearn by learning — fine-tune on augmented, non-sensitive answers.
+
+The forget-side term is plain cross-entropy on the ReLearn data (augmented forget questions with
+vague answers, sentence completions and general-knowledge rows, made by `unlearn augment`);
+the retain terms (CE_r and KL_r) keep the rest of the model's knowledge. The same cross-entropy
+term is the vanilla fine-tune's objective.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from jaxtyping import Float
+from torch import Tensor
+
+from unlearn.augment.rows import load_relearn_rows
+from unlearn.data.loaders import load_data
+from unlearn.methods.batch import Forward, TokenBatch
+from unlearn.methods.losses import answer_ce
+
+if TYPE_CHECKING:
+    from unlearn.train import TrainConfig
+
+
+def learn_term(
+    logits: Float[Tensor, "batch pos vocab"],
+    batch: TokenBatch,
+    reference: Forward | None,
+    config: TrainConfig,
+) -> Float[Tensor, ""]:
+    """CE on the target answers (token mean): ReLearn's term on its data, SFT's on the records."""
+    return answer_ce(logits, batch.labels, batch.n_tokens)
+
+
+def load_relearn_pairs(spec: str | Path) -> list[tuple[str, str]]:
+    """(prompt, target) pairs from `unlearn augment`'s JSONL ({prompt, target, kind, source_id}
+    rows; every kind, sentence completions included, is trained as prompt → answer, as in the
+    reference code), or (question, answer) pairs from any QA data spec (ours:, tofu:, knowundo:)."""
+    path = Path(str(spec))
+    if path.suffix == ".jsonl" and path.is_file():
+        first = next((line for line in path.read_text().splitlines() if line.strip()), "")
+        if '"prompt"' in first:
+            return [(row["prompt"], row["target"]) for row in load_relearn_rows(path)]
+    return [(record.question, record.answer) for record in load_data(spec)]
