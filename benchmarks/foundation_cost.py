@@ -50,7 +50,9 @@ STEP = textwrap.dedent("""
 
 
 def run(code: str, *args: str) -> dict:
-    result = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, check=True
+    )
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -62,15 +64,19 @@ def main() -> None:
     if not args.skip_smollm2:
         with tempfile.TemporaryDirectory() as tmp:
             conversion = run(CONVERT, tmp)
-        print(f"SmolLM2 GGUF -> safetensors: {conversion['seconds']:.1f} s, "
-              f"peak RSS {conversion['peak_rss_mb']:.0f} MB, folder {conversion['folder_mb']:.0f} MB")
+        print(
+            f"SmolLM2 GGUF -> safetensors: {conversion['seconds']:.1f} s, "
+            f"peak RSS {conversion['peak_rss_mb']:.0f} MB, folder {conversion['folder_mb']:.0f} MB"
+        )
     for preset, batch, length in presets:
         full = run(STEP, preset, "full", str(batch), str(length))
         lora = run(STEP, preset, "lora", str(batch), str(length))
-        print(f"{preset} step at {batch}x{length} tokens: full {full['seconds']:.2f} s "
-              f"({full['trainable_m']:.1f}M trainable, peak {full['peak_rss_mb']:.0f} MB) | "
-              f"LoRA {lora['seconds']:.2f} s ({lora['trainable_m']:.2f}M trainable, "
-              f"peak {lora['peak_rss_mb']:.0f} MB) | LoRA/full time ratio {lora['seconds'] / full['seconds']:.2f}")
+        print(
+            f"{preset} step at {batch}x{length} tokens: full {full['seconds']:.2f} s "
+            f"({full['trainable_m']:.1f}M trainable, peak {full['peak_rss_mb']:.0f} MB) | "
+            f"LoRA {lora['seconds']:.2f} s ({lora['trainable_m']:.2f}M trainable, "
+            f"peak {lora['peak_rss_mb']:.0f} MB) | LoRA/full time ratio {lora['seconds'] / full['seconds']:.2f}"
+        )
 
 
 if __name__ == "__main__":

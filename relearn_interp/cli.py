@@ -8,12 +8,30 @@ from collections.abc import Sequence
 from unlearn.climain import run_cli
 
 COMMANDS: dict[str, tuple[str, str]] = {
-    "logit-lens": ("relearn_interp.commands.logit_lens", "decode every layer's residual stream (logit lens)"),
-    "shift": ("relearn_interp.commands.shift", "token-distribution shift of unlearned checkpoints vs the base"),
-    "circuit": ("relearn_interp.commands.circuit", "knowledge circuit of one entity (EAP-IG edges, pruning, faithfulness)"),
-    "circuit-diff": ("relearn_interp.commands.circuit_diff", "compare the knowledge circuits of several checkpoints"),
-    "reproduce": ("relearn_interp.commands.reproduce", "the main job: train, evaluate and analyse every method; write figures/REPORT.md"),
-    "figures": ("relearn_interp.commands.figures", "redraw every figure and REPORT.md from saved results"),
+    "logit-lens": (
+        "relearn_interp.commands.logit_lens",
+        "decode every layer's residual stream (logit lens)",
+    ),
+    "shift": (
+        "relearn_interp.commands.shift",
+        "token-distribution shift of unlearned checkpoints vs the base",
+    ),
+    "circuit": (
+        "relearn_interp.commands.circuit",
+        "knowledge circuit of one entity (EAP-IG edges, pruning, faithfulness)",
+    ),
+    "circuit-diff": (
+        "relearn_interp.commands.circuit_diff",
+        "compare the knowledge circuits of several checkpoints",
+    ),
+    "reproduce": (
+        "relearn_interp.commands.reproduce",
+        "the main job: train, evaluate and analyse every method; write figures/REPORT.md",
+    ),
+    "figures": (
+        "relearn_interp.commands.figures",
+        "redraw every figure and REPORT.md from saved results",
+    ),
 }
 
 

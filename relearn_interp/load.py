@@ -47,7 +47,9 @@ def load(
 ) -> TransformerBridge:
     """Load `ckpt` into a TransformerBridge in compatibility mode (eval mode, no grad on weights)."""
     name = resolve_model(ckpt)
-    hf_model, tokenizer = load_model(name, dtype=dtype, device_map=device_map, attn_implementation="eager")
+    hf_model, tokenizer = load_model(
+        name, dtype=dtype, device_map=device_map, attn_implementation="eager"
+    )
     boot_kwargs: dict = {"hf_model": hf_model, "tokenizer": tokenizer, "dtype": dtype}
     if n_devices is not None:
         boot_kwargs["n_devices"] = n_devices
@@ -88,14 +90,18 @@ def require_same_vocab(tokenizers: dict[str, PreTrainedTokenizerBase]) -> None:
     reference = vocab_signature(first)
     for name, tokenizer in items[1:]:
         if vocab_signature(tokenizer) != reference:
-            raise UserError(f"checkpoints {first_name} and {name} have different tokenizers; compare models that share one")
+            raise UserError(
+                f"checkpoints {first_name} and {name} have different tokenizers; compare models that share one"
+            )
 
 
 def check_layer(model: TransformerBridge, layer: int) -> int:
     """Validate a layer index (negative counts from the end)."""
     n_layers = model.cfg.n_layers
     if not -n_layers <= layer < n_layers:
-        raise UserError(f"layer {layer} is out of range for a {n_layers}-layer model (0..{n_layers - 1})")
+        raise UserError(
+            f"layer {layer} is out of range for a {n_layers}-layer model (0..{n_layers - 1})"
+        )
     return layer % n_layers
 
 

@@ -55,11 +55,21 @@ def claim_entropy(shift: dict) -> Claim:
     changes = {label: v["mean"]["entropy_change"] for label, v in shift["values"]["models"].items()}
     reverse = {k: v for k, v in changes.items() if family(k) in REVERSE}
     relearn = {k: v for k, v in changes.items() if family(k) == "relearn"}
-    measured = "; ".join(f"{k} {v:+.2f}" for k, v in changes.items()) + " nats (mean entropy change vs vanilla)"
-    return Claim("GA/NPO raise next-token entropy on forget prompts, ReLearn does not",
-                 measured,
-                 _verdict([v > ENTROPY_MARGIN for v in reverse.values()],
-                          [v <= max(ENTROPY_MARGIN, min(reverse.values(), default=0.0)) for v in relearn.values()]))
+    measured = (
+        "; ".join(f"{k} {v:+.2f}" for k, v in changes.items())
+        + " nats (mean entropy change vs vanilla)"
+    )
+    return Claim(
+        "GA/NPO raise next-token entropy on forget prompts, ReLearn does not",
+        measured,
+        _verdict(
+            [v > ENTROPY_MARGIN for v in reverse.values()],
+            [
+                v <= max(ENTROPY_MARGIN, min(reverse.values(), default=0.0))
+                for v in relearn.values()
+            ],
+        ),
+    )
 
 
 def _late_mean(values: list[float | None]) -> float:
@@ -77,13 +87,19 @@ def claim_memory(lens: dict) -> Claim:
     relearn = [k for k in checkpoints if family(k) == "relearn"]
     best_reverse_related = max((late_related[k] for k in reverse), default=0.0)
     measured = (
-        "late-layer (last third) gold prob: " + ", ".join(f"{k} {late_gold[k]:.3f}" for k in checkpoints)
-        + "; late related-entity mass: " + ", ".join(f"{k} {late_related[k]:.3f}" for k in checkpoints)
+        "late-layer (last third) gold prob: "
+        + ", ".join(f"{k} {late_gold[k]:.3f}" for k in checkpoints)
+        + "; late related-entity mass: "
+        + ", ".join(f"{k} {late_related[k]:.3f}" for k in checkpoints)
     )
-    return Claim("Under GA/NPO the gold answer disappears after the middle layers; ReLearn keeps related concepts active",
-                 measured,
-                 _verdict([late_gold[k] < 0.5 * vanilla_gold for k in reverse],
-                          [late_related[k] >= best_reverse_related for k in relearn]))
+    return Claim(
+        "Under GA/NPO the gold answer disappears after the middle layers; ReLearn keeps related concepts active",
+        measured,
+        _verdict(
+            [late_gold[k] < 0.5 * vanilla_gold for k in reverse],
+            [late_related[k] >= best_reverse_related for k in relearn],
+        ),
+    )
 
 
 def claim_circuits(diff: dict) -> Claim:
@@ -91,15 +107,23 @@ def claim_circuits(diff: dict) -> Claim:
     entity = diff["values"]["diff"]["entity_edges"]
     reverse = {k: v for k, v in entity.items() if family(k) in REVERSE}
     relearn = {k: v for k, v in entity.items() if family(k) == "relearn"}
-    measured = "; ".join(f"{k}: {v['n_weakened']} weakened / {v['n_strengthened']} strengthened" for k, v in entity.items())
-    return Claim("ReLearn weakens the entity's edges; GA/NPO strengthen edges (a suppression pattern)",
-                 measured + " entity-related edges vs vanilla",
-                 _verdict([v["n_strengthened"] > v["n_weakened"] for v in reverse.values()],
-                          [v["n_weakened"] > v["n_strengthened"] for v in relearn.values()]))
+    measured = "; ".join(
+        f"{k}: {v['n_weakened']} weakened / {v['n_strengthened']} strengthened"
+        for k, v in entity.items()
+    )
+    return Claim(
+        "ReLearn weakens the entity's edges; GA/NPO strengthen edges (a suppression pattern)",
+        measured + " entity-related edges vs vanilla",
+        _verdict(
+            [v["n_strengthened"] > v["n_weakened"] for v in reverse.values()],
+            [v["n_weakened"] > v["n_strengthened"] for v in relearn.values()],
+        ),
+    )
 
 
 def claim_precision(kfr: dict[str, dict[str, float | None]]) -> Claim:
     """Changing the precision (fp16 → bf16) lowers GA/NPO's KFR, not ReLearn's."""
+
     def drop(label: str) -> float | None:
         fp16, bf16 = kfr[label].get("float16"), kfr[label].get("bfloat16")
         return None if fp16 is None or bf16 is None else fp16 - bf16
@@ -111,8 +135,11 @@ def claim_precision(kfr: dict[str, dict[str, float | None]]) -> Claim:
     reverse_ok = [d > KFR_MARGIN for d in reverse]
     # "not ReLearn's" only means something once the change moves GA/NPO at all.
     relearn_ok = [abs(d) <= KFR_MARGIN for d in relearn] if any(reverse_ok) else []
-    return Claim("The precision change (fp16 → bf16) lowers GA/NPO's KFR, not ReLearn's", measured,
-                 _verdict(reverse_ok, relearn_ok))
+    return Claim(
+        "The precision change (fp16 → bf16) lowers GA/NPO's KFR, not ReLearn's",
+        measured,
+        _verdict(reverse_ok, relearn_ok),
+    )
 
 
 def claim_balance(flat: dict[str, dict[str, float | None]]) -> Claim:
@@ -120,24 +147,46 @@ def claim_balance(flat: dict[str, dict[str, float | None]]) -> Claim:
     reverse = [k for k in flat if family(k) in REVERSE]
     relearn = [k for k in flat if family(k) == "relearn"]
     keys = ("forget.KFR", "retain.KRR", "retain.LS")
-    measured = "; ".join(f"{k}: " + "/".join(_fmt(flat[k].get(key), 2) for key in keys) for k in flat) + " (KFR/KRR/LS)"
+    measured = (
+        "; ".join(f"{k}: " + "/".join(_fmt(flat[k].get(key), 2) for key in keys) for k in flat)
+        + " (KFR/KRR/LS)"
+    )
     checks = []
     for k in relearn:
         for key in ("retain.KRR", "retain.LS"):
             mine = flat[k].get(key)
-            checks += [mine is not None and flat[r].get(key) is not None and mine >= flat[r][key] for r in reverse]
-    return Claim("ReLearn keeps KRR and Linguistic Score at least as high as GA/NPO", measured,
-                 _verdict([], checks) if checks else "not reproduced")
+            checks += [
+                mine is not None and flat[r].get(key) is not None and mine >= flat[r][key]
+                for r in reverse
+            ]
+    return Claim(
+        "ReLearn keeps KRR and Linguistic Score at least as high as GA/NPO",
+        measured,
+        _verdict([], checks) if checks else "not reproduced",
+    )
 
 
-TABLE_COLUMNS = ("forget.KFR", "retain.KRR", "retain.LS", "forget.LS", "retain.fluency_proxy",
-                 "retain.relevance_proxy", "forget.fact_recall", "retain.fact_recall")
+TABLE_COLUMNS = (
+    "forget.KFR",
+    "retain.KRR",
+    "retain.LS",
+    "forget.LS",
+    "retain.fluency_proxy",
+    "retain.relevance_proxy",
+    "forget.fact_recall",
+    "retain.fact_recall",
+)
 
 
 def headline_table(table: Table) -> Table:
     """The report's metrics table: the paper's headline columns (robustness has its own figure)."""
     keep = [table.columns.index(c) for c in TABLE_COLUMNS if c in table.columns]
-    return Table(table.rows, [table.columns[i] for i in keep], [[row[i] for i in keep] for row in table.cells], [])
+    return Table(
+        table.rows,
+        [table.columns[i] for i in keep],
+        [[row[i] for i in keep] for row in table.cells],
+        [],
+    )
 
 
 def _load(path: Path) -> dict:
@@ -159,7 +208,14 @@ def _precision_kfr(results: dict[str, dict]) -> dict[str, dict[str, float | None
         flat = flatten(data["values"])
         table[label] = {"float32": flat.get("forget.KFR")}
         for precision in ("float16", "bfloat16"):
-            table[label][precision] = next((v for k, v in flat.items() if k.startswith(f"{precision}/") and k.endswith("forget.KFR")), None)
+            table[label][precision] = next(
+                (
+                    v
+                    for k, v in flat.items()
+                    if k.startswith(f"{precision}/") and k.endswith("forget.KFR")
+                ),
+                None,
+            )
     return table
 
 
@@ -167,7 +223,11 @@ def _safe(claim: Callable[..., Claim], *args: Any) -> Claim:
     try:
         return claim(*args)
     except (KeyError, TypeError, ValueError) as err:
-        return Claim((claim.__doc__ or claim.__name__).strip(), f"could not be measured: missing {err}", "not measured")
+        return Claim(
+            (claim.__doc__ or claim.__name__).strip(),
+            f"could not be measured: missing {err}",
+            "not measured",
+        )
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
@@ -198,8 +258,12 @@ def write_report(
     precision = _precision_kfr(evals)
     plot_metrics(flat, figures_dir / "metrics")
     plot_precision(precision, figures_dir / "precision")
-    lens = {split: _load(lens_dir / split / "logit_lens.json") for split in (forget_split, retain_split)}
-    shift = {split: _load(shift_dir / split / "shift.json") for split in (forget_split, retain_split)}
+    lens = {
+        split: _load(lens_dir / split / "logit_lens.json") for split in (forget_split, retain_split)
+    }
+    shift = {
+        split: _load(shift_dir / split / "shift.json") for split in (forget_split, retain_split)
+    }
     for split in (forget_split, retain_split):
         plot_logit_lens(lens[split], figures_dir, prefix=f"logit_lens_{split}")
         plot_shift(shift[split], figures_dir, prefix=f"shift_{split}")
@@ -208,7 +272,9 @@ def write_report(
 
     draw_curve(diff["values"]["circuits"], figures_dir / "circuit_faithfulness")
     for suffix in (".png", ".pdf"):
-        shutil.copyfile(circuit_dir / f"circuit_diff{suffix}", figures_dir / f"circuit_diff{suffix}")
+        shutil.copyfile(
+            circuit_dir / f"circuit_diff{suffix}", figures_dir / f"circuit_diff{suffix}"
+        )
 
     claims = [
         _safe(claim_entropy, shift[forget_split]),
@@ -217,41 +283,100 @@ def write_report(
         _safe(claim_precision, precision),
         _safe(claim_balance, flat),
     ]
-    table = headline_table(build_table([eval_files[label] for label in order_methods(list(eval_files))]))
-    text = _render(settings, table.markdown(), claims, lens, shift, diff, timings, wall_seconds, peak_rss_mb,
-                   forget_split, retain_split, entity, evals)
+    table = headline_table(
+        build_table([eval_files[label] for label in order_methods(list(eval_files))])
+    )
+    text = _render(
+        settings,
+        table.markdown(),
+        claims,
+        lens,
+        shift,
+        diff,
+        timings,
+        wall_seconds,
+        peak_rss_mb,
+        forget_split,
+        retain_split,
+        entity,
+        evals,
+    )
     return write_text(figures_dir / "REPORT.md", text)
 
 
-def _render(settings, metrics_md, claims, lens, shift, diff, timings, wall_seconds, peak_rss_mb,
-            forget_split, retain_split, entity, evals) -> str:
+def _render(
+    settings,
+    metrics_md,
+    claims,
+    lens,
+    shift,
+    diff,
+    timings,
+    wall_seconds,
+    peak_rss_mb,
+    forget_split,
+    retain_split,
+    entity,
+    evals,
+) -> str:
     first_eval = next(iter(evals.values()))
     backends = first_eval["meta"].get("backends", {})
     lens_rows = []
     for label, values in lens[forget_split]["values"]["checkpoints"].items():
         s = values["summary"]
-        lens_rows.append([label, _fmt(s["output_target_prob"]), _fmt(s["max_target_prob"]),
-                          _fmt(s["hidden_top10_fraction"], 2), _fmt(s["first_top10_layer_median"], 1),
-                          _fmt(s["output_related_mass"]), _fmt(s["max_related_mass"])])
+        lens_rows.append(
+            [
+                label,
+                _fmt(s["output_target_prob"]),
+                _fmt(s["max_target_prob"]),
+                _fmt(s["hidden_top10_fraction"], 2),
+                _fmt(s["first_top10_layer_median"], 1),
+                _fmt(s["output_related_mass"]),
+                _fmt(s["max_related_mass"]),
+            ]
+        )
     shift_rows = []
     for label, values in shift[forget_split]["values"]["models"].items():
         m, moved = values["mean"], values["moved_fraction"]
-        shift_rows.append([label, _fmt(m.get("kl")), _fmt(m.get("js")), f"{m['entropy_change']:+.2f}",
-                           _fmt(values["base_top1_kept_rate"], 2)]
-                          + [_fmt(moved.get(d), 2) for d in sorted(moved)])
-    destinations = sorted(next(iter(shift[forget_split]["values"]["models"].values()))["moved_fraction"])
+        shift_rows.append(
+            [
+                label,
+                _fmt(m.get("kl")),
+                _fmt(m.get("js")),
+                f"{m['entropy_change']:+.2f}",
+                _fmt(values["base_top1_kept_rate"], 2),
+            ]
+            + [_fmt(moved.get(d), 2) for d in sorted(moved)]
+        )
+    destinations = sorted(
+        next(iter(shift[forget_split]["values"]["models"].values()))["moved_fraction"]
+    )
     circuit_rows = []
     for label, values in diff["values"]["circuits"].items():
         entity_edges = diff["values"]["diff"]["entity_edges"].get(label, {})
-        circuit_rows.append([label, str(values["circuit"]["n_edges"]), _fmt(values["circuit"]["faithfulness"], 2),
-                             str(entity_edges.get("n_weakened", "–")), str(entity_edges.get("n_strengthened", "–"))])
-    timing_rows = [[t["stage"], f"{t['seconds']:.0f}", "yes" if t["cached"] else "no",
-                    _fmt(t.get("peak_rss_mb"), 0)] for t in timings]
+        circuit_rows.append(
+            [
+                label,
+                str(values["circuit"]["n_edges"]),
+                _fmt(values["circuit"]["faithfulness"], 2),
+                str(entity_edges.get("n_weakened", "–")),
+                str(entity_edges.get("n_strengthened", "–")),
+            ]
+        )
+    timing_rows = [
+        [
+            t["stage"],
+            f"{t['seconds']:.0f}",
+            "yes" if t["cached"] else "no",
+            _fmt(t.get("peak_rss_mb"), 0),
+        ]
+        for t in timings
+    ]
     claim_rows = [[c.claim, c.measured, f"**{c.verdict}**"] for c in claims]
     version_text = ", ".join(f"{k} {v}" for k, v in versions().items())
-    return f"""# relearn-interp report: preset `{settings['preset']}`
+    return f"""# relearn-interp report: preset `{settings["preset"]}`
 
-Produced by `relearn-interp reproduce --preset {settings['preset']}` from saved results
+Produced by `relearn-interp reproduce --preset {settings["preset"]}` from saved results
 (`relearn-interp figures` redraws it). Forget set: `{forget_split}`; retain set: `{retain_split}`;
 circuit entity: {entity}. Wall time {wall_seconds / 60:.1f} min for this invocation (cached stages
 cost nothing; the stage table gives each stage's own time); peak RSS {peak_rss_mb:,.0f} MB.

@@ -37,7 +37,9 @@ class ReproduceSettings:
     lens_prompts: int | None = None
     shift_prompts: int | None = None
     circuit_edges: int = 100
+    circuit_method: str = "eap-ig"
     circuit_ig_steps: int = 5
+    circuit_curve_points: int = 12
     train_overrides: dict = field(default_factory=dict)
     vanilla: str | None = None  # an existing vanilla checkpoint: skips the fine-tuning stage
 
@@ -45,7 +47,19 @@ class ReproduceSettings:
     def for_preset(cls, preset: str, **overrides) -> ReproduceSettings:
         if preset not in PRESET_NAMES:
             raise UserError(f"unknown preset {preset!r}; valid presets: {', '.join(PRESET_NAMES)}")
-        sized = {"tiny": {}, "smollm2-135m": {"eval_limit": 44, "lens_prompts": 22, "shift_prompts": 22}}[preset]
+        # smollm2-135m on two CPU cores: 10 authors (forget10 = 1 author, 11 facts), evaluation on the
+        # forget set and the first 22 retain facts, plain EAP for the circuits.
+        sized = {
+            "tiny": {},
+            "smollm2-135m": {
+                "authors": 10,
+                "eval_limit": 22,
+                "lens_prompts": 22,
+                "shift_prompts": 22,
+                "circuit_method": "eap",
+                "circuit_curve_points": 6,
+            },
+        }[preset]
         settings = cls(preset=preset, **sized)
         return replace(settings, **{k: v for k, v in overrides.items() if v is not None})
 
@@ -75,8 +89,10 @@ def _stage_vanilla(settings: ReproduceSettings, bench: Path):
         card = finetune(settings.preset, f"ours:{bench}", folder / "model", config)
         recall = card["recall"]
         if min(recall.values()) < 0.9:
-            Console(stderr=True).log(f"[yellow]warning: the vanilla model recalls only {recall}; "
-                                     "unlearning numbers start from an imperfect memoriser[/yellow]")
+            Console(stderr=True).log(
+                f"[yellow]warning: the vanilla model recalls only {recall}; "
+                "unlearning numbers start from an imperfect memoriser[/yellow]"
+            )
 
     return work
 
@@ -87,31 +103,56 @@ def _stage_augment(settings: ReproduceSettings, bench: Path):
         from unlearn.data.benchmark import load_world
 
         world = load_world(bench)
-        augment(world.split(settings.forget_split), world.general, settings.augment_backend,
-                folder / "relearn.jsonl", seed=settings.seed)
+        augment(
+            world.split(settings.forget_split),
+            world.general,
+            settings.augment_backend,
+            folder / "relearn.jsonl",
+            seed=settings.seed,
+        )
 
     return work
 
 
-def _stage_train(settings: ReproduceSettings, method: str, bench: Path, vanilla: Path, relearn_data: Path):
+def _stage_train(
+    settings: ReproduceSettings, method: str, bench: Path, vanilla: Path, relearn_data: Path
+):
     def work(folder: Path) -> None:
         from unlearn.train import TrainConfig, train
 
-        config = TrainConfig.for_preset(vanilla, method, seed=settings.seed, **settings.train_overrides)
-        train(method, vanilla, f"ours:{bench}#{settings.forget_split}", f"ours:{bench}#{settings.retain_split}",
-              folder / "model", config, relearn_data=relearn_data if method.startswith("relearn") else None)
+        config = TrainConfig.for_preset(
+            vanilla, method, seed=settings.seed, **settings.train_overrides
+        )
+        train(
+            method,
+            vanilla,
+            f"ours:{bench}#{settings.forget_split}",
+            f"ours:{bench}#{settings.retain_split}",
+            folder / "model",
+            config,
+            relearn_data=relearn_data if method.startswith("relearn") else None,
+        )
 
     return work
 
 
-def _stage_eval(settings: ReproduceSettings, label: str, model: Path, bench: Path, precisions: bool):
+def _stage_eval(settings: ReproduceSettings, label: str, model: Path, bench: Path):
     def work(folder: Path) -> None:
         from unlearn.eval.evaluate import EvalConfig, evaluate
 
-        config = EvalConfig(limit=settings.eval_limit, name=label, seed=settings.seed,
-                            precisions=settings.precisions if precisions else ())
-        evaluate(model, f"ours:{bench}#{settings.forget_split}", f"ours:{bench}#{settings.retain_split}",
-                 folder / f"{label}.json", config)
+        config = EvalConfig(
+            limit=settings.eval_limit,
+            name=label,
+            seed=settings.seed,
+            precisions=settings.precisions,
+        )
+        evaluate(
+            model,
+            f"ours:{bench}#{settings.forget_split}",
+            f"ours:{bench}#{settings.retain_split}",
+            folder / f"{label}.json",
+            config,
+        )
 
     return work
 
@@ -137,9 +178,19 @@ def _prompt_limit(limit: int | None, retain: bool) -> list[str]:
 def _stage_lens(settings: ReproduceSettings, models: dict[str, Path], bench: Path):
     def work(folder: Path) -> None:
         for split in (settings.forget_split, settings.retain_split):
-            _cli(["logit-lens", *_checkpoint_args("--ckpt", models), "--data", f"ours:{bench}#{split}",
-                  "--out", str(folder / split), "--seed", str(settings.seed),
-                  *_prompt_limit(settings.lens_prompts, split == settings.retain_split)])
+            _cli(
+                [
+                    "logit-lens",
+                    *_checkpoint_args("--ckpt", models),
+                    "--data",
+                    f"ours:{bench}#{split}",
+                    "--out",
+                    str(folder / split),
+                    "--seed",
+                    str(settings.seed),
+                    *_prompt_limit(settings.lens_prompts, split == settings.retain_split),
+                ]
+            )
 
     return work
 
@@ -149,18 +200,48 @@ def _stage_shift(settings: ReproduceSettings, models: dict[str, Path], bench: Pa
         base = {"vanilla": models["vanilla"]}
         others = {label: path for label, path in models.items() if label != "vanilla"}
         for split in (settings.forget_split, settings.retain_split):
-            _cli(["shift", *_checkpoint_args("--base", base), *_checkpoint_args("--ckpt", others),
-                  "--data", f"ours:{bench}#{split}", "--out", str(folder / split), "--seed", str(settings.seed),
-                  *_prompt_limit(settings.shift_prompts, split == settings.retain_split)])
+            _cli(
+                [
+                    "shift",
+                    *_checkpoint_args("--base", base),
+                    *_checkpoint_args("--ckpt", others),
+                    "--data",
+                    f"ours:{bench}#{split}",
+                    "--out",
+                    str(folder / split),
+                    "--seed",
+                    str(settings.seed),
+                    *_prompt_limit(settings.shift_prompts, split == settings.retain_split),
+                ]
+            )
 
     return work
 
 
 def _stage_circuits(settings: ReproduceSettings, models: dict[str, Path], bench: Path, entity: str):
     def work(folder: Path) -> None:
-        _cli(["circuit-diff", *_checkpoint_args("--ckpt", models), "--entity", entity,
-              "--data", f"ours:{bench}", "--out", str(folder / "diff"), "--edges", str(settings.circuit_edges),
-              "--ig-steps", str(settings.circuit_ig_steps), "--seed", str(settings.seed)])
+        _cli(
+            [
+                "circuit-diff",
+                *_checkpoint_args("--ckpt", models),
+                "--entity",
+                entity,
+                "--data",
+                f"ours:{bench}",
+                "--out",
+                str(folder / "diff"),
+                "--edges",
+                str(settings.circuit_edges),
+                "--method",
+                settings.circuit_method,
+                "--ig-steps",
+                str(settings.circuit_ig_steps),
+                "--curve-points",
+                str(settings.circuit_curve_points),
+                "--seed",
+                str(settings.seed),
+            ]
+        )
 
     return work
 
@@ -171,7 +252,9 @@ def reproduce(settings: ReproduceSettings, work_dir: str | Path, figures_dir: st
 
     started = time.time()
     runner = StageRunner(Path(work_dir))
-    bench_stage = runner.run("bench", {"authors": settings.authors, "seed": settings.seed}, _stage_bench(settings))
+    bench_stage = runner.run(
+        "bench", {"authors": settings.authors, "seed": settings.seed}, _stage_bench(settings)
+    )
     bench = bench_stage.path / "bench"
     if settings.vanilla:
         given = Path(settings.vanilla)
@@ -180,39 +263,85 @@ def reproduce(settings: ReproduceSettings, work_dir: str | Path, figures_dir: st
         vanilla_stage = StageResult("vanilla", hash_path(given), given, True, 0.0)
         vanilla_model = given
     else:
-        vanilla_stage = runner.run("vanilla", {"preset": settings.preset, "seed": settings.seed},
-                                   _stage_vanilla(settings, bench), [bench_stage])
+        vanilla_stage = runner.run(
+            "vanilla",
+            {"preset": settings.preset, "seed": settings.seed},
+            _stage_vanilla(settings, bench),
+            [bench_stage],
+        )
         vanilla_model = vanilla_stage.path / "model"
-    augment_stage = runner.run("augment", {"backend": settings.augment_backend, "split": settings.forget_split,
-                                           "seed": settings.seed}, _stage_augment(settings, bench), [bench_stage])
+    augment_stage = runner.run(
+        "augment",
+        {
+            "backend": settings.augment_backend,
+            "split": settings.forget_split,
+            "seed": settings.seed,
+        },
+        _stage_augment(settings, bench),
+        [bench_stage],
+    )
     models: dict[str, Path] = {"vanilla": vanilla_model}
     model_stages: dict[str, StageResult] = {"vanilla": vanilla_stage}
     for method in settings.methods:
-        stage = runner.run(f"train-{method}", {"method": method, "split": settings.forget_split,
-                                               "seed": settings.seed, "overrides": settings.train_overrides},
-                           _stage_train(settings, method, bench, models["vanilla"], augment_stage.path / "relearn.jsonl"),
-                           [bench_stage, vanilla_stage, augment_stage])
+        stage = runner.run(
+            f"train-{method}",
+            {
+                "method": method,
+                "split": settings.forget_split,
+                "seed": settings.seed,
+                "overrides": settings.train_overrides,
+            },
+            _stage_train(
+                settings, method, bench, models["vanilla"], augment_stage.path / "relearn.jsonl"
+            ),
+            [bench_stage, vanilla_stage, augment_stage],
+        )
         models[method] = stage.path / "model"
         model_stages[method] = stage
-    eval_stages = [
-        runner.run(f"eval-{label}", {"limit": settings.eval_limit, "precisions": list(settings.precisions)},
-                   _stage_eval(settings, label, path, bench, precisions=True), [bench_stage, model_stages[label]])
-        for label, path in models.items()
-    ]
+    for label, path in models.items():
+        runner.run(
+            f"eval-{label}",
+            {"limit": settings.eval_limit, "precisions": list(settings.precisions)},
+            _stage_eval(settings, label, path, bench),
+            [bench_stage, model_stages[label]],
+        )
     depends = [bench_stage, *model_stages.values()]
-    lens_stage = runner.run("logit-lens", {"prompts": settings.lens_prompts}, _stage_lens(settings, models, bench), depends)
-    shift_stage = runner.run("shift", {"prompts": settings.shift_prompts}, _stage_shift(settings, models, bench), depends)
+    runner.run(
+        "logit-lens",
+        {"prompts": settings.lens_prompts},
+        _stage_lens(settings, models, bench),
+        depends,
+    )
+    runner.run(
+        "shift", {"prompts": settings.shift_prompts}, _stage_shift(settings, models, bench), depends
+    )
     entity = load_world(bench).forget_authors(settings.forget_pct)[0]
-    circuit_stage = runner.run("circuits", {"entity": entity, "edges": settings.circuit_edges,
-                                            "ig_steps": settings.circuit_ig_steps},
-                               _stage_circuits(settings, models, bench, entity), depends)
-    run_info = {"settings": asdict(settings), "entity": entity, "wall_seconds": time.time() - started,
-                "peak_rss_mb": peak_rss_mb(), "stages": [r.name for r in runner.results],
-                "checkpoints": {label: str(path) for label, path in models.items()},
-                "bench": str(bench)}
+    runner.run(
+        "circuits",
+        {
+            "entity": entity,
+            "edges": settings.circuit_edges,
+            "method": settings.circuit_method,
+            "ig_steps": settings.circuit_ig_steps,
+            "curve_points": settings.circuit_curve_points,
+        },
+        _stage_circuits(settings, models, bench, entity),
+        depends,
+    )
+    run_info = {
+        "settings": asdict(settings),
+        "entity": entity,
+        "wall_seconds": time.time() - started,
+        "peak_rss_mb": peak_rss_mb(),
+        "stages": [r.name for r in runner.results],
+        "checkpoints": {label: str(path) for label, path in models.items()},
+        "bench": str(bench),
+    }
     write_json(Path(work_dir) / RUN_FILE, run_info)
     report = redraw(work_dir, figures_dir)
-    runner.console.log(f"wrote {report} in {time.time() - started:,.0f} s (peak RSS {peak_rss_mb():,.0f} MB)")
+    runner.console.log(
+        f"wrote {report} in {time.time() - started:,.0f} s (peak RSS {peak_rss_mb():,.0f} MB)"
+    )
     return report
 
 
@@ -220,7 +349,9 @@ def run_checkpoints(work_dir: str | Path) -> dict[str, Path]:
     """Label -> checkpoint folder of a finished main-job run (vanilla first, then each method)."""
     from unlearn.io import read_json
 
-    info = read_json(Path(work_dir) / RUN_FILE, what="run summary (finish `relearn-interp reproduce` first)")
+    info = read_json(
+        Path(work_dir) / RUN_FILE, what="run summary (finish `relearn-interp reproduce` first)"
+    )
     return {label: Path(path) for label, path in info["checkpoints"].items()}
 
 
@@ -230,14 +361,27 @@ def redraw(work_dir: str | Path, figures_dir: str | Path) -> Path:
     from unlearn.io import read_json
 
     work_dir = Path(work_dir)
-    info = read_json(work_dir / RUN_FILE, what="run summary (finish `relearn-interp reproduce` first)")
-    settings = ReproduceSettings(**{**info["settings"], "methods": tuple(info["settings"]["methods"]),
-                                    "precisions": tuple(info["settings"]["precisions"])})
+    info = read_json(
+        work_dir / RUN_FILE, what="run summary (finish `relearn-interp reproduce` first)"
+    )
+    settings = ReproduceSettings(
+        **{
+            **info["settings"],
+            "methods": tuple(info["settings"]["methods"]),
+            "precisions": tuple(info["settings"]["precisions"]),
+        }
+    )
     timings = []
     for name in info["stages"]:
         marker = read_json(work_dir / name / MARKER, what="stage marker")
-        timings.append({"stage": name, "seconds": marker["seconds"], "cached": False,
-                        "peak_rss_mb": marker.get("peak_rss_mb")})
+        timings.append(
+            {
+                "stage": name,
+                "seconds": marker["seconds"],
+                "cached": False,
+                "peak_rss_mb": marker.get("peak_rss_mb"),
+            }
+        )
     return write_report(
         settings=info["settings"],
         eval_dirs=sorted(work_dir.glob("eval-*")),

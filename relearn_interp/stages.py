@@ -72,8 +72,15 @@ class StageRunner:
             with atomic_dir(out, overwrite=True) as tmp:
                 work(tmp)
                 seconds = time.time() - start
-                write_json(tmp / MARKER, {"key": key, "settings": settings, "seconds": seconds,
-                                          "peak_rss_mb": peak_rss_mb()})
+                write_json(
+                    tmp / MARKER,
+                    {
+                        "key": key,
+                        "settings": settings,
+                        "seconds": seconds,
+                        "peak_rss_mb": peak_rss_mb(),
+                    },
+                )
             self.console.log(f"{name}: done in {seconds:,.0f} s (peak RSS {peak_rss_mb():,.0f} MB)")
             result = StageResult(name, key, out, False, seconds)
         self.results.append(result)
@@ -84,6 +91,12 @@ class StageRunner:
         rows = []
         for result in self.results:
             recorded = json.loads((result.path / MARKER).read_text())
-            rows.append({"stage": result.name, "seconds": recorded["seconds"], "cached": result.cached,
-                         "peak_rss_mb": recorded.get("peak_rss_mb")})
+            rows.append(
+                {
+                    "stage": result.name,
+                    "seconds": recorded["seconds"],
+                    "cached": result.cached,
+                    "peak_rss_mb": recorded.get("peak_rss_mb"),
+                }
+            )
         return rows

@@ -12,17 +12,40 @@ import seaborn as sns  # noqa: E402
 
 # Fixed order and colour for each method, across every figure of the project.
 METHOD_ORDER: tuple[str, ...] = (
-    "vanilla", "ga", "ga_gdr", "ga_klr", "ga_sure", "ga_gdr_sure", "ga_klr_sure",
-    "npo", "npo_gdr", "npo_klr", "npo_sure", "npo_gdr_sure", "npo_klr_sure",
-    "relearn", "relearn_gdr", "relearn_klr",
+    "vanilla",
+    "ga",
+    "ga_gdr",
+    "ga_klr",
+    "ga_sure",
+    "ga_gdr_sure",
+    "ga_klr_sure",
+    "npo",
+    "npo_gdr",
+    "npo_klr",
+    "npo_sure",
+    "npo_gdr_sure",
+    "npo_klr_sure",
+    "relearn",
+    "relearn_gdr",
+    "relearn_klr",
 )
 _FAMILY_COLOURS = {
     "vanilla": "#4d4d4d",
-    "ga": "#d62728", "ga_gdr": "#e8575a", "ga_klr": "#b21f1f",
-    "ga_sure": "#ff7f0e", "ga_gdr_sure": "#ffa54f", "ga_klr_sure": "#cc6600",
-    "npo": "#1f77b4", "npo_gdr": "#5fa2d6", "npo_klr": "#17507d",
-    "npo_sure": "#9467bd", "npo_gdr_sure": "#b594d6", "npo_klr_sure": "#6b4a8c",
-    "relearn": "#2ca02c", "relearn_gdr": "#66c266", "relearn_klr": "#1b701b",
+    "ga": "#d62728",
+    "ga_gdr": "#e8575a",
+    "ga_klr": "#b21f1f",
+    "ga_sure": "#ff7f0e",
+    "ga_gdr_sure": "#ffa54f",
+    "ga_klr_sure": "#cc6600",
+    "npo": "#1f77b4",
+    "npo_gdr": "#5fa2d6",
+    "npo_klr": "#17507d",
+    "npo_sure": "#9467bd",
+    "npo_gdr_sure": "#b594d6",
+    "npo_klr_sure": "#6b4a8c",
+    "relearn": "#2ca02c",
+    "relearn_gdr": "#66c266",
+    "relearn_klr": "#1b701b",
 }
 _EXTRA = sns.color_palette("Set2", 8).as_hex()
 
@@ -48,8 +71,15 @@ def order_methods(names: list[str]) -> list[str]:
 def apply_style() -> None:
     """Publication style: white grid, readable fonts, tight layout."""
     sns.set_theme(context="paper", style="whitegrid", font_scale=1.25)
-    plt.rcParams.update({"figure.dpi": 120, "savefig.dpi": 200, "savefig.bbox": "tight",
-                         "axes.titleweight": "bold", "legend.frameon": False})
+    plt.rcParams.update(
+        {
+            "figure.dpi": 120,
+            "savefig.dpi": 200,
+            "savefig.bbox": "tight",
+            "axes.titleweight": "bold",
+            "legend.frameon": False,
+        }
+    )
 
 
 def save_figure(fig: plt.Figure, out_stem: str | Path) -> list[Path]:

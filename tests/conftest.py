@@ -18,11 +18,22 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-VANILLA_SOURCES = ("unlearn/finetune.py", "unlearn/tiny.py", "unlearn/prompting.py", "unlearn/models.py",
-                   "unlearn/data/benchmark.py", "unlearn/data/names.py", "unlearn/data/relations.py",
-                   "unlearn/data/general.py", "unlearn/eval/generate.py", "unlearn/train.py",
-                   "unlearn/methods/__init__.py", "unlearn/methods/batch.py", "unlearn/methods/losses.py",
-                   "unlearn/methods/relearn.py")
+VANILLA_SOURCES = (
+    "unlearn/finetune.py",
+    "unlearn/tiny.py",
+    "unlearn/prompting.py",
+    "unlearn/models.py",
+    "unlearn/data/benchmark.py",
+    "unlearn/data/names.py",
+    "unlearn/data/relations.py",
+    "unlearn/data/general.py",
+    "unlearn/eval/generate.py",
+    "unlearn/train.py",
+    "unlearn/methods/__init__.py",
+    "unlearn/methods/batch.py",
+    "unlearn/methods/losses.py",
+    "unlearn/methods/relearn.py",
+)
 TEST_AUTHORS = 20
 
 
@@ -62,7 +73,9 @@ def vanilla_ckpt(bench_dir) -> Path:
 
     out = cache_dir() / f"vanilla-tiny-{source_hash(VANILLA_SOURCES)}"
     if not (out / "relearn.json").is_file():
-        finetune("tiny", f"ours:{bench_dir}", out, FinetuneConfig.for_preset("tiny"), overwrite=True)
+        finetune(
+            "tiny", f"ours:{bench_dir}", out, FinetuneConfig.for_preset("tiny"), overwrite=True
+        )
     return out
 
 

@@ -11,10 +11,22 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "data": ("unlearn.commands.data", "build the fictitious-author benchmark"),
     "prepare": ("unlearn.commands.prepare", "prepare a preset model (convert the embedded GGUF)"),
     "finetune": ("unlearn.commands.finetune", "fine-tune the vanilla target model"),
-    "eval": ("unlearn.commands.eval", "evaluate a checkpoint: KFR, KRR, LS, fluency/relevance, robustness"),
-    "compare": ("unlearn.commands.compare", "compare eval results: checkpoints x metrics, best marked"),
-    "augment": ("unlearn.commands.augment", "build ReLearn training data (augment, verify, complete, mix)"),
-    "train": ("unlearn.commands.train", "unlearn a checkpoint: GA, NPO, GDR/KLR, SURE variants, ReLearn"),
+    "eval": (
+        "unlearn.commands.eval",
+        "evaluate a checkpoint: KFR, KRR, LS, fluency/relevance, robustness",
+    ),
+    "compare": (
+        "unlearn.commands.compare",
+        "compare eval results: checkpoints x metrics, best marked",
+    ),
+    "augment": (
+        "unlearn.commands.augment",
+        "build ReLearn training data (augment, verify, complete, mix)",
+    ),
+    "train": (
+        "unlearn.commands.train",
+        "unlearn a checkpoint: GA, NPO, GDR/KLR, SURE variants, ReLearn",
+    ),
 }
 
 

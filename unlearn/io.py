@@ -20,7 +20,14 @@ from typing import Any
 
 from unlearn.errors import UserError
 
-TRACKED_PACKAGES = ("relearn-interp", "torch", "transformers", "transformer-lens", "peft", "accelerate")
+TRACKED_PACKAGES = (
+    "relearn-interp",
+    "torch",
+    "transformers",
+    "transformer-lens",
+    "peft",
+    "accelerate",
+)
 
 
 def versions() -> dict[str, str]:
@@ -54,6 +61,17 @@ def hash_path(path: str | Path) -> str:
     return digest.hexdigest()[:16]
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _readable(path: str | Path, directory: bool = False) -> None:
+    """mkstemp/mkdtemp create private (0600/0700) paths; give outputs the usual permissions."""
+    os.chmod(path, (0o777 if directory else 0o666) & ~_umask())
+
+
 def write_json(path: str | Path, obj: Any) -> Path:
     """Write JSON atomically (temp file in the same folder, then rename)."""
     path = Path(path)
@@ -63,6 +81,7 @@ def write_json(path: str | Path, obj: Any) -> Path:
         with os.fdopen(fd, "w") as handle:
             json.dump(obj, handle, indent=2, default=str)
             handle.write("\n")
+        _readable(tmp)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -79,6 +98,7 @@ def write_text(path: str | Path, text: str) -> Path:
     try:
         with os.fdopen(fd, "w") as handle:
             handle.write(text)
+        _readable(tmp)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -101,6 +121,7 @@ def atomic_dir(out: str | Path, overwrite: bool = False) -> Iterator[Path]:
     out = check_output_dir(out, overwrite)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    _readable(tmp, directory=True)
     try:
         yield tmp
     except BaseException:
@@ -123,7 +144,9 @@ def read_json(path: str | Path, what: str = "file") -> Any:
     try:
         return json.loads(path.read_text())
     except json.JSONDecodeError as err:
-        raise UserError(f"{what} {path} is not valid JSON: {err.msg} at line {err.lineno}") from None
+        raise UserError(
+            f"{what} {path} is not valid JSON: {err.msg} at line {err.lineno}"
+        ) from None
 
 
 def read_jsonl(path: str | Path, what: str = "file") -> list[dict[str, Any]]:

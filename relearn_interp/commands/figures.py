@@ -9,7 +9,9 @@ import argparse
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--results", required=True, help="the work folder of a reproduce run (runs/PRESET)")
+    parser.add_argument(
+        "--results", required=True, help="the work folder of a reproduce run (runs/PRESET)"
+    )
     parser.add_argument("--out", help="where figures and REPORT.md go (default RESULTS/figures)")
 
 

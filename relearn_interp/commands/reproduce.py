@@ -16,11 +16,19 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--preset", default="smollm2-135m", help="tiny or smollm2-135m")
     parser.add_argument("--work", help="folder of the cached stages (default runs/PRESET)")
     parser.add_argument("--figures", help="where figures and REPORT.md go")
-    parser.add_argument("--methods", help="comma-separated unlearning methods (default ga_gdr,npo_gdr,ga_gdr_sure,npo_gdr_sure,relearn)")
-    parser.add_argument("--authors", type=int, help="fictitious authors in the benchmark (default 20)")
+    parser.add_argument(
+        "--methods",
+        help="comma-separated unlearning methods (default ga_gdr,npo_gdr,ga_gdr_sure,npo_gdr_sure,relearn)",
+    )
+    parser.add_argument(
+        "--authors", type=int, help="fictitious authors in the benchmark (default 20)"
+    )
     parser.add_argument("--seed", type=int, help="seed of every stage (default 0)")
-    parser.add_argument("--vanilla", help="start from this vanilla checkpoint (fine-tuned on the same benchmark) "
-                                          "instead of fine-tuning one")
+    parser.add_argument(
+        "--vanilla",
+        help="start from this vanilla checkpoint (fine-tuned on the same benchmark) "
+        "instead of fine-tuning one",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -29,15 +37,18 @@ def run(args: argparse.Namespace) -> int:
     from relearn_interp.reproduce import ReproduceSettings, reproduce
 
     methods = tuple(m.strip() for m in args.methods.split(",")) if args.methods else None
-    settings = ReproduceSettings.for_preset(args.preset, methods=methods, authors=args.authors, seed=args.seed,
-                                          vanilla=args.vanilla)
+    settings = ReproduceSettings.for_preset(
+        args.preset, methods=methods, authors=args.authors, seed=args.seed, vanilla=args.vanilla
+    )
     if methods:
         from unlearn.methods import get_method
 
         for method in methods:
             get_method(method)
     work = Path(args.work or f"runs/{args.preset}")
-    figures = Path(args.figures or ("figures" if args.preset == "smollm2-135m" else work / "figures"))
+    figures = Path(
+        args.figures or ("figures" if args.preset == "smollm2-135m" else work / "figures")
+    )
     report = reproduce(settings, work, figures)
     print(f"report: {report}")
     return 0

@@ -21,8 +21,15 @@ def test_notebook_runs_top_to_bottom(path, tiny_run, tmp_path, monkeypatch):
     monkeypatch.setenv("RELEARN_NOTEBOOK_OUT", str(tmp_path))
     notebook = nbformat.read(path, as_version=4)
     assert all(not cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code")
-    NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    NotebookClient(
+        notebook,
+        timeout=600,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(tmp_path)}},
+    ).execute()
     produced = sorted(p.name for p in tmp_path.glob("*.png"))
     assert produced, "the notebook drew no figure"
-    errors = [o for c in notebook.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    errors = [
+        o for c in notebook.cells for o in c.get("outputs", []) if o.get("output_type") == "error"
+    ]
     assert not errors

@@ -16,9 +16,17 @@ METHODS = ("vanilla", "ga_gdr", "npo_gdr", "ga_gdr_sure", "npo_gdr_sure", "relea
 
 def test_main_job_writes_every_figure_and_the_report(tiny_run):
     figures = tiny_run / "figures"
-    for stem in ("metrics", "precision", "logit_lens_forget10_layers", "logit_lens_forget10_heatmap",
-                 "shift_forget10_entropy", "shift_forget10_rank", "shift_forget10_mass", "circuit_diff",
-                 "circuit_faithfulness"):
+    for stem in (
+        "metrics",
+        "precision",
+        "logit_lens_forget10_layers",
+        "logit_lens_forget10_heatmap",
+        "shift_forget10_entropy",
+        "shift_forget10_rank",
+        "shift_forget10_mass",
+        "circuit_diff",
+        "circuit_faithfulness",
+    ):
         assert (figures / f"{stem}.png").stat().st_size > 10_000
         assert (figures / f"{stem}.pdf").is_file()
     report = (figures / "REPORT.md").read_text()
@@ -45,7 +53,11 @@ def test_rerun_is_served_from_the_cache(tiny_run, vanilla_ckpt, capsys):
     from relearn_interp.reproduce import ReproduceSettings, reproduce
 
     before = {p: p.stat().st_mtime for p in tiny_run.glob("*/.stage")}
-    reproduce(ReproduceSettings.for_preset("tiny", vanilla=str(vanilla_ckpt)), tiny_run, tiny_run / "figures")
+    reproduce(
+        ReproduceSettings.for_preset("tiny", vanilla=str(vanilla_ckpt)),
+        tiny_run,
+        tiny_run / "figures",
+    )
     after = {p: p.stat().st_mtime for p in tiny_run.glob("*/.stage")}
     assert before == after and len(before) >= 14
 
@@ -63,6 +75,7 @@ def test_stage_cache_reruns_only_what_changed(tmp_path):
         def run(folder: Path) -> None:
             calls.append(name)
             (folder / "out.txt").write_text(name)
+
         return run
 
     def pipeline(method_lr: float) -> None:

@@ -19,15 +19,29 @@ def test_tiny_vanilla_memorises_forget_and_retain(vanilla_ckpt, bench_dir):
     assert card["losses"][-1] < card["losses"][0] / 10
     # Recompute on the saved folder rather than trusting the card.
     model, tokenizer = load_model(vanilla_ckpt)
-    score, details = fact_recall(model, tokenizer, load_data(f"ours:{bench_dir}#forget10"), progress=False)
+    score, details = fact_recall(
+        model, tokenizer, load_data(f"ours:{bench_dir}#forget10"), progress=False
+    )
     assert score >= 0.9
     assert all(d["gold"] in d["generated"] for d in details if d["recalled"])
 
 
 def test_finetune_cli_writes_a_checkpoint_with_a_card(tmp_path, bench_dir, capsys):
     out = tmp_path / "ckpt"
-    code = main(["finetune", "--base", "tiny", "--data", f"ours:{bench_dir}#forget10", "--out", str(out),
-                 "--epochs", "1", "--lora"])
+    code = main(
+        [
+            "finetune",
+            "--base",
+            "tiny",
+            "--data",
+            f"ours:{bench_dir}#forget10",
+            "--out",
+            str(out),
+            "--epochs",
+            "1",
+            "--lora",
+        ]
+    )
     assert code == 0
     card = json.loads((out / "relearn.json").read_text())
     assert card["hyperparameters"]["lora"] is True and card["hyperparameters"]["epochs"] == 1
@@ -39,15 +53,35 @@ def test_finetune_cli_writes_a_checkpoint_with_a_card(tmp_path, bench_dir, capsy
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["finetune", "--base", "tiny7", "--data", "DATA", "--out", "OUT"], "unknown preset 'tiny7'; valid presets: tiny, smollm2-135m"),
-        (["finetune", "--base", "tiny", "--data", "tofu:MISSING", "--out", "OUT"], "does not exist"),
-        (["finetune", "--base", "tiny", "--data", "tofu:BAD", "--out", "OUT"], "record 0 lacks the field(s) answer"),
-        (["finetune", "--base", "tiny", "--data", "DATA", "--out", "EXISTING"], "already exists; pass --overwrite"),
-        (["finetune", "--base", "./EMPTYMODEL", "--data", "DATA", "--out", "OUT"], "holds no weights"),
-        (["data", "build", "--out", "OUT", "--forget-pcts", "5,120"], "forget percentage must be in (0, 100)"),
+        (
+            ["finetune", "--base", "tiny7", "--data", "DATA", "--out", "OUT"],
+            "unknown preset 'tiny7'; valid presets: tiny, smollm2-135m",
+        ),
+        (
+            ["finetune", "--base", "tiny", "--data", "tofu:MISSING", "--out", "OUT"],
+            "does not exist",
+        ),
+        (
+            ["finetune", "--base", "tiny", "--data", "tofu:BAD", "--out", "OUT"],
+            "record 0 lacks the field(s) answer",
+        ),
+        (
+            ["finetune", "--base", "tiny", "--data", "DATA", "--out", "EXISTING"],
+            "already exists; pass --overwrite",
+        ),
+        (
+            ["finetune", "--base", "./EMPTYMODEL", "--data", "DATA", "--out", "OUT"],
+            "holds no weights",
+        ),
+        (
+            ["data", "build", "--out", "OUT", "--forget-pcts", "5,120"],
+            "forget percentage must be in (0, 100)",
+        ),
     ],
 )
-def test_bad_input_gives_one_line_and_exit_2(argv, message, tmp_path, bench_dir, capsys, monkeypatch):
+def test_bad_input_gives_one_line_and_exit_2(
+    argv, message, tmp_path, bench_dir, capsys, monkeypatch
+):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "BAD").write_text(json.dumps([{"question": "q"}]))
     (tmp_path / "EXISTING").mkdir()

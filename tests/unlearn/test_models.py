@@ -21,7 +21,9 @@ def test_smollm2_conversion_matches_the_gguf_loaded_model():
     assert converted.config.num_attention_heads == 9 and converted.config.num_key_value_heads == 3
     assert not hasattr(converted.config, "quantization_config")
     gguf = smollm2_gguf_path()
-    reference = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32).eval()
+    reference = AutoModelForCausalLM.from_pretrained(
+        gguf.parent, gguf_file=gguf.name, dtype=torch.float32
+    ).eval()
     reference_tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
     text = "The capital of France is"
     ids = tokenizer(text, return_tensors="pt").input_ids

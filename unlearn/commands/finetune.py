@@ -9,7 +9,9 @@ import argparse
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--base", required=True, help="preset (tiny, smollm2-135m), HF folder or hub id")
+    parser.add_argument(
+        "--base", required=True, help="preset (tiny, smollm2-135m), HF folder or hub id"
+    )
     parser.add_argument("--data", required=True, help="ours:DIR, tofu:PATH or knowundo:PATH")
     parser.add_argument("--out", required=True, help="output checkpoint folder")
     parser.add_argument("--epochs", type=int, help="epochs (preset default)")
@@ -18,7 +20,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--grad-accum", type=int, help="gradient accumulation steps")
     parser.add_argument("--lora", action="store_true", help="train a LoRA adapter (merged on save)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing output folder")
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace an existing output folder"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -27,10 +31,17 @@ def run(args: argparse.Namespace) -> int:
     from unlearn.presets import PRESETS
 
     if "/" not in args.base and args.base not in PRESETS and not args.base.startswith("."):
-        raise UserError(f"unknown preset {args.base!r}; valid presets: {', '.join(PRESETS)} (or a folder)")
+        raise UserError(
+            f"unknown preset {args.base!r}; valid presets: {', '.join(PRESETS)} (or a folder)"
+        )
     config = FinetuneConfig.for_preset(
-        args.base, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
-        grad_accum=args.grad_accum, lora=args.lora or None, seed=args.seed,
+        args.base,
+        epochs=args.epochs,
+        lr=args.lr,
+        batch_size=args.batch_size,
+        grad_accum=args.grad_accum,
+        lora=args.lora or None,
+        seed=args.seed,
     )
     card = finetune(args.base, args.data, args.out, config, overwrite=args.overwrite)
     recall = ", ".join(f"{name} {value:.1%}" for name, value in card["recall"].items())

@@ -72,7 +72,11 @@ class World:
         return names_
 
     def settings(self) -> dict[str, Any]:
-        return {"n_authors": len(self.authors), "seed": self.seed, "forget_pcts": list(self.forget_pcts)}
+        return {
+            "n_authors": len(self.authors),
+            "seed": self.seed,
+            "forget_pcts": list(self.forget_pcts),
+        }
 
     def author(self, name: str) -> Author:
         for author in self.authors:
@@ -118,9 +122,15 @@ def _records(authors: list[Author], rng: random.Random) -> list[QARecord]:
                     id=f"author{index:03d}-{relation.name}",
                     question=relation.render(relation.question, author.name, obj),
                     answer=relation.render(relation.answer, author.name, obj),
-                    paraphrased_question=relation.render(relation.paraphrased_question, author.name, obj),
-                    paraphrased_answer=relation.render(relation.paraphrased_answer, author.name, obj),
-                    perturbed_answer=[relation.render(relation.answer, author.name, o) for o in perturbed],
+                    paraphrased_question=relation.render(
+                        relation.paraphrased_question, author.name, obj
+                    ),
+                    paraphrased_answer=relation.render(
+                        relation.paraphrased_answer, author.name, obj
+                    ),
+                    perturbed_answer=[
+                        relation.render(relation.answer, author.name, o) for o in perturbed
+                    ],
                     fact=Fact(author.name, relation.name, obj, relation.object_type),
                 )
             )
@@ -157,7 +167,10 @@ def write_world(world: World, out: str | Path, overwrite: bool = False) -> Path:
             rows = [r.to_json() for r in world.split(split)]
             write_json(tmp / f"{split}.json", rows)
             hashes[split] = hash_json(rows)
-        write_json(tmp / "manifest.json", {"format": "ours", "settings": world.settings(), "hashes": hashes})
+        write_json(
+            tmp / "manifest.json",
+            {"format": "ours", "settings": world.settings(), "hashes": hashes},
+        )
     return out
 
 
@@ -169,5 +182,7 @@ def load_world(directory: str | Path) -> World:
     settings = data["settings"]
     world = build_world(settings["n_authors"], settings["seed"], tuple(settings["forget_pcts"]))
     if [a.name for a in world.authors] != [a["name"] for a in data["authors"]]:
-        raise UserError(f"{directory}/world.json does not match its settings; rebuild it with `unlearn data build`")
+        raise UserError(
+            f"{directory}/world.json does not match its settings; rebuild it with `unlearn data build`"
+        )
     return world

@@ -40,7 +40,9 @@ def _read_rows(path: Path) -> list[Any]:
 def _require(row: Any, fields: tuple[str, ...], path: Path, index: int) -> None:
     if not isinstance(row, dict):
         raise UserError(f"data file {path} record {index} is not an object")
-    missing = [name for name in fields if not isinstance(row.get(name), str) or not row[name].strip()]
+    missing = [
+        name for name in fields if not isinstance(row.get(name), str) or not row[name].strip()
+    ]
     if missing:
         raise UserError(f"data file {path} record {index} lacks the field(s) {', '.join(missing)}")
 
@@ -49,7 +51,9 @@ def _load_ours(path: Path, split: str | None) -> list[QARecord]:
     if path.is_dir():
         path = path / f"{split or 'full'}.json"
     elif split:
-        raise UserError(f"a split (#{split}) can only follow a benchmark folder, not the file {path}")
+        raise UserError(
+            f"a split (#{split}) can only follow a benchmark folder, not the file {path}"
+        )
     rows = _read_rows(path)
     for index, row in enumerate(rows):
         _require(row, ("id", "question", "answer"), path, index)
@@ -82,7 +86,12 @@ def _load_knowundo(path: Path) -> list[QARecord]:
     for index, row in enumerate(rows):
         _require(row, ("text", "labels"), path, index)
         records.append(
-            QARecord(id=f"knowundo-{index:05d}", question=row["text"], answer=row["labels"], source="knowundo")
+            QARecord(
+                id=f"knowundo-{index:05d}",
+                question=row["text"],
+                answer=row["labels"],
+                source="knowundo",
+            )
         )
     return records
 

@@ -34,7 +34,9 @@ def generate_answers(
     desc: str = "generate",
 ) -> list[str]:
     """Answer each question with the model's chat template; returns decoded answers."""
-    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    pad_id = (
+        tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    )
     device = next(model.parameters()).device
     answers: list[str] = []
     torch.manual_seed(config.seed)
@@ -44,7 +46,12 @@ def generate_answers(
         batch = left_pad([prompt_ids(tokenizer, q) for q in chunk], pad_id)
         batch = {k: v.to(device) for k, v in batch.items()}
         sampling = (
-            {"do_sample": True, "temperature": config.temperature, "top_p": config.top_p, "top_k": config.top_k}
+            {
+                "do_sample": True,
+                "temperature": config.temperature,
+                "top_p": config.top_p,
+                "top_k": config.top_k,
+            }
             if config.sample
             else {"do_sample": False, "temperature": None, "top_p": None, "top_k": None}
         )

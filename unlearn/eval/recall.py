@@ -21,10 +21,17 @@ def fact_recall(
     progress: bool = True,
 ) -> tuple[float, list[dict]]:
     """Fraction of records whose greedy answer states the gold object, with per-item details."""
-    answers = generate_answers(model, tokenizer, [r.question for r in records], config, progress, desc="recall")
+    answers = generate_answers(
+        model, tokenizer, [r.question for r in records], config, progress, desc="recall"
+    )
     details = [
-        {"id": r.id, "question": r.question, "gold": r.fact.object if r.fact else r.answer,
-         "generated": a, "recalled": contains_object(a, r)}
+        {
+            "id": r.id,
+            "question": r.question,
+            "gold": r.fact.object if r.fact else r.answer,
+            "generated": a,
+            "recalled": contains_object(a, r),
+        }
         for r, a in zip(records, answers, strict=True)
     ]
     score = sum(d["recalled"] for d in details) / max(1, len(details))

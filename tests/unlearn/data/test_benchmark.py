@@ -47,12 +47,16 @@ def test_name_token_lengths_vary_and_swaps_of_equal_length_exist(world, tiny_bas
 
     gguf = smollm2_gguf_path()
     smollm = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-    lengths = [len(smollm(" " + a.name, add_special_tokens=False)["input_ids"]) for a in world.authors]
+    lengths = [
+        len(smollm(" " + a.name, add_special_tokens=False)["input_ids"]) for a in world.authors
+    ]
     assert len(set(lengths)) >= 3, lengths
     # Nearly every author has a swap partner of equal token length (19 of 20 under SmolLM2).
     assert sum(lengths.count(n) >= 2 for n in lengths) >= 0.9 * len(lengths), lengths
     tiny = load_tokenizer(tiny_base)
-    tiny_lengths = [len(tiny(" " + a.name, add_special_tokens=False)["input_ids"]) for a in world.authors]
+    tiny_lengths = [
+        len(tiny(" " + a.name, add_special_tokens=False)["input_ids"]) for a in world.authors
+    ]
     assert all(tiny_lengths.count(n) >= 2 for n in tiny_lengths)
 
 
@@ -80,8 +84,16 @@ def test_out_of_range_split_percentages_are_refused(pcts):
 def test_write_and_reload(tmp_path, world):
     out = write_world(world, tmp_path / "bench")
     names = {p.name for p in out.iterdir()}
-    assert {"world.json", "full.json", "general.json", "forget01.json", "retain99.json",
-            "forget10.json", "retain90.json", "manifest.json"} <= names
+    assert {
+        "world.json",
+        "full.json",
+        "general.json",
+        "forget01.json",
+        "retain99.json",
+        "forget10.json",
+        "retain90.json",
+        "manifest.json",
+    } <= names
     assert len(json.loads((out / "forget10.json").read_text())) == 22
     assert [a.name for a in load_world(out).authors] == [a.name for a in world.authors]
     with pytest.raises(UserError, match="already exists"):
