@@ -39,6 +39,17 @@ def versions() -> dict[str, str]:
     return found
 
 
+def display_path(path: str | Path) -> str:
+    """A path as shown in reports: relative to the working folder when inside it (no machine paths)."""
+    text = str(path)
+    if os.path.isabs(text):
+        try:
+            return os.path.relpath(text)
+        except ValueError:
+            return text
+    return text
+
+
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 

@@ -39,7 +39,7 @@ from unlearn.eval.robustness import (
     split_halves,
 )
 from unlearn.eval.scoring import FORGET, RETAIN, Scorer
-from unlearn.io import hash_json, versions, write_json
+from unlearn.io import display_path, hash_json, versions, write_json
 from unlearn.models import default_device, load_model, read_card, resolve_model
 
 
@@ -251,7 +251,7 @@ def _scorer_model(
     spec, how = (
         (config.scorer, "given with --scorer") if config.scorer else default_scorer(model_path)
     )
-    description = f"{spec} ({how}); answer tokens given the chat-templated question"
+    description = f"{display_path(spec)} ({how}); answer tokens given the chat-templated question"
     if Path(resolve_model(spec)).resolve() == Path(model_path).resolve():
         return model, tokenizer, description, []
     scorer_model, scorer_tokenizer = load_model(spec, device=device)
