@@ -10,11 +10,11 @@ import numpy as np
 from relearn_interp.style import apply_style, method_colour, order_methods, save_figure
 
 HEADLINE = (
-    ("forget.KFR", "KFR (forget) ↑"),
-    ("retain.KRR", "KRR (retain) ↑"),
-    ("retain.LS", "LS (retain) ↑"),
-    ("forget.fact_recall", "fact recall (forget) ↓"),
-    ("retain.fact_recall", "fact recall (retain) ↑"),
+    ("forget.KFR", "KFR\n(forget) ↑"),
+    ("retain.KRR", "KRR\n(retain) ↑"),
+    ("retain.LS", "LS\n(retain) ↑"),
+    ("forget.fact_recall", "fact recall\n(forget) ↓"),
+    ("retain.fact_recall", "fact recall\n(retain) ↑"),
 )
 
 
