@@ -305,20 +305,21 @@ def write_report(
 
 
 def _render(
-    settings,
-    metrics_md,
-    claims,
-    lens,
-    shift,
-    diff,
-    timings,
-    wall_seconds,
-    peak_rss_mb,
-    forget_split,
-    retain_split,
-    entity,
-    evals,
+    settings: dict,
+    metrics_md: str,
+    claims: list[Claim],
+    lens: dict[str, dict],
+    shift: dict[str, dict],
+    diff: dict,
+    timings: list[dict],
+    wall_seconds: float,
+    peak_rss_mb: float,
+    forget_split: str,
+    retain_split: str,
+    entity: str,
+    evals: dict[str, dict],
 ) -> str:
+    """REPORT.md text from the loaded results (lens and shift keyed by split)."""
     first_eval = next(iter(evals.values()))
     backends = first_eval["meta"].get("backends", {})
     lens_rows = []

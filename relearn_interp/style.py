@@ -92,7 +92,8 @@ def save_figure(fig: plt.Figure, out_stem: str | Path) -> list[Path]:
     for suffix in (".png", ".pdf"):
         final = out_stem.with_suffix(suffix)
         tmp = final.with_name(f".{final.name}.tmp{suffix}")
-        fig.savefig(tmp)
+        # No creation date in PDFs, so redrawing the same results gives the same bytes.
+        fig.savefig(tmp, metadata={"CreationDate": None} if suffix == ".pdf" else None)
         os.replace(tmp, final)
         written.append(final)
     plt.close(fig)
