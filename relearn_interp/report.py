@@ -380,7 +380,8 @@ def _render(
 Produced by `relearn-interp reproduce --preset {settings["preset"]}` from saved results
 (`relearn-interp figures` redraws it). Forget set: `{forget_split}`; retain set: `{retain_split}`;
 circuit entity: {entity}. Wall time {wall_seconds / 60:.1f} min for this invocation (cached stages
-cost nothing; the stage table gives each stage's own time); peak RSS {peak_rss_mb:,.0f} MB.
+cost nothing; the stage table gives each stage's own time); peak RSS {peak_rss_mb:,.0f} MB
+(the main process plus the analysis processes it starts, sampled every 0.2 s).
 Versions: {version_text}.
 
 ## Mechanism claims of the paper, checked
@@ -421,7 +422,7 @@ Backends: {"; ".join(f"{k}: {v}" for k, v in backends.items())}.
 
 ## Stages
 
-{_table(["stage", "seconds", "cached", "peak RSS (MB)"], timing_rows)}
+{_table(["stage", "seconds", "cached", "peak RSS during the stage (MB)"], timing_rows)}
 
 Settings: `{json.dumps(settings)}`
 """

@@ -7,13 +7,15 @@ same code as the `relearn-interp` commands; the figures and REPORT.md are drawn 
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from rich.console import Console
 
-from relearn_interp.stages import MARKER, StageResult, StageRunner, peak_rss_mb
+from relearn_interp.stages import MARKER, StageResult, StageRunner, tree_rss_mb
 from unlearn.errors import UserError
 from unlearn.io import hash_path, write_json
 
@@ -47,17 +49,19 @@ class ReproduceSettings:
     def for_preset(cls, preset: str, **overrides) -> ReproduceSettings:
         if preset not in PRESET_NAMES:
             raise UserError(f"unknown preset {preset!r}; valid presets: {', '.join(PRESET_NAMES)}")
-        # smollm2-135m on two CPU cores: 10 authors (forget10 = 1 author, 11 facts), evaluation on the
-        # forget set and the first 22 retain facts, plain EAP for the circuits.
+        # smollm2-135m on two CPU cores (30-minute budget): 10 authors (forget10 = 1 author, 11
+        # facts), evaluation on the forget set and the first 22 retain facts, analyses on at most 16
+        # prompts a split, plain EAP and a 3-point faithfulness curve for the circuits (each point
+        # patches every pair through 30 layers: ~9 s a checkpoint).
         sized = {
             "tiny": {},
             "smollm2-135m": {
                 "authors": 10,
                 "eval_limit": 22,
-                "lens_prompts": 22,
-                "shift_prompts": 22,
+                "lens_prompts": 16,
+                "shift_prompts": 16,
                 "circuit_method": "eap",
-                "circuit_curve_points": 6,
+                "circuit_curve_points": 3,
             },
         }[preset]
         settings = cls(preset=preset, **sized)
@@ -158,9 +162,10 @@ def _stage_eval(settings: ReproduceSettings, label: str, model: Path, bench: Pat
 
 
 def _cli(argv: list[str]) -> None:
-    from relearn_interp.cli import main
-
-    code = main(argv)
+    """Run a `relearn-interp` command in a child process: its models and buffers leave with it."""
+    code = subprocess.run(
+        [sys.executable, "-m", "relearn_interp.cli", *argv], check=False
+    ).returncode
     if code != 0:
         raise UserError(f"`relearn-interp {argv[0]}` failed with exit code {code}")
 
@@ -332,7 +337,7 @@ def reproduce(settings: ReproduceSettings, work_dir: str | Path, figures_dir: st
         "settings": asdict(settings),
         "entity": entity,
         "wall_seconds": time.time() - started,
-        "peak_rss_mb": peak_rss_mb(),
+        "peak_rss_mb": max(runner.peak_mb, tree_rss_mb()),
         "stages": [r.name for r in runner.results],
         "checkpoints": {label: str(path) for label, path in models.items()},
         "bench": str(bench),
@@ -340,7 +345,8 @@ def reproduce(settings: ReproduceSettings, work_dir: str | Path, figures_dir: st
     write_json(Path(work_dir) / RUN_FILE, run_info)
     report = redraw(work_dir, figures_dir)
     runner.console.log(
-        f"wrote {report} in {time.time() - started:,.0f} s (peak RSS {peak_rss_mb():,.0f} MB)"
+        f"wrote {report} in {time.time() - started:,.0f} s "
+        f"(peak RSS {run_info['peak_rss_mb']:,.0f} MB, this process and its children)"
     )
     return report
 

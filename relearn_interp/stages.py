@@ -7,14 +7,18 @@ writes into a temporary folder that replaces `root/<name>` only when the stage s
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import gc
 import json
-import resource
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import psutil
 from rich.console import Console
 
 from unlearn.io import atomic_dir, hash_json, write_json
@@ -22,11 +26,55 @@ from unlearn.io import atomic_dir, hash_json, write_json
 MARKER = ".stage"  # JSON, named without .json so result globs skip it
 
 
-def peak_rss_mb() -> float:
-    """Peak resident memory of this process and its finished children, in MB."""
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return max(own, children) / 1024
+def tree_rss_mb() -> float:
+    """Resident memory of this process plus all its live descendants, in MB."""
+    me = psutil.Process()
+    total = 0
+    for process in (me, *me.children(recursive=True)):
+        try:
+            total += process.memory_info().rss
+        except psutil.NoSuchProcess:
+            continue
+    return total / 2**20
+
+
+class TreeMemory:
+    """Peak of `tree_rss_mb` while the `with` block runs, sampled every `interval` seconds by a
+    daemon thread.
+
+    A process's ru_maxrss is its own peak; while an analysis runs in a child process the machine
+    holds the parent's memory as well, so the main job reports the sum, sampled.
+    """
+
+    def __init__(self, interval: float = 0.2) -> None:
+        self.interval = interval
+        self.peak = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.peak = max(self.peak, tree_rss_mb())
+
+    def __enter__(self) -> TreeMemory:
+        self.peak = tree_rss_mb()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, tree_rss_mb())
+
+
+def release_memory() -> None:
+    """Collect garbage and hand freed heap pages back to the OS (glibc keeps them otherwise), so
+    one stage's peak does not stay resident under the next."""
+    gc.collect()
+    libc_name = ctypes.util.find_library("c")
+    libc = ctypes.CDLL(libc_name) if libc_name else None
+    if libc is not None and hasattr(libc, "malloc_trim"):
+        libc.malloc_trim(0)
 
 
 @dataclass
@@ -46,6 +94,7 @@ class StageRunner:
     console: Console = field(default_factory=Console)
     results: list[StageResult] = field(default_factory=list)
     started: float = field(default_factory=time.time)
+    peak_mb: float = 0.0  # largest stage peak of this invocation
 
     def key(self, name: str, settings: dict[str, Any], depends: list[StageResult]) -> str:
         return hash_json({"stage": name, "settings": settings, "depends": [d.key for d in depends]})
@@ -70,18 +119,22 @@ class StageRunner:
             self.console.log(f"[bold]{name}[/bold]: running  [elapsed {elapsed:,.0f} s]")
             start = time.time()
             with atomic_dir(out, overwrite=True) as tmp:
-                work(tmp)
+                with TreeMemory() as memory:
+                    work(tmp)
                 seconds = time.time() - start
+                peak = memory.peak
+                self.peak_mb = max(self.peak_mb, peak)
                 write_json(
                     tmp / MARKER,
                     {
                         "key": key,
                         "settings": settings,
                         "seconds": seconds,
-                        "peak_rss_mb": peak_rss_mb(),
+                        "peak_rss_mb": peak,
                     },
                 )
-            self.console.log(f"{name}: done in {seconds:,.0f} s (peak RSS {peak_rss_mb():,.0f} MB)")
+            release_memory()
+            self.console.log(f"{name}: done in {seconds:,.0f} s (peak RSS {peak:,.0f} MB)")
             result = StageResult(name, key, out, False, seconds)
         self.results.append(result)
         return result

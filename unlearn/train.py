@@ -58,6 +58,7 @@ from unlearn.prompting import IGNORE_INDEX, Example, encode_example
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 KL_POSITIONS = ("answer", "all")
+MIXED_PRECISION = ("no", "bf16")
 ADAPTER_DIR = "adapter"
 RESUME_FILE = "resume/state.pt"
 LOG_FILE = "train_log.jsonl"
@@ -75,14 +76,19 @@ PRESET_DEFAULTS: dict[str, dict[str, dict]] = {
         "relearn": {"lr": 1.5e-3, "epochs": 4},
         "sure": {"lr": 1.5e-3},
     },
-    # Not tuned on this model yet: the reference code's LoRA settings, learning rates raised for a
-    # small model.
+    # Measured on the 10-author benchmark of `relearn-interp reproduce` (docs/train.md).
     "smollm2-135m": {
-        "*": {"epochs": 5, "batch_size": 8, "warmup_ratio": 0.2, "lora": True},
-        "ga": {"lr": 3e-4},
-        "npo": {"lr": 3e-4},
-        "relearn": {"lr": 5e-4},
-        "sure": {"lr": 3e-3},
+        "*": {
+            "epochs": 5,
+            "batch_size": 8,
+            "warmup_ratio": 0.2,
+            "lora": True,
+            "mixed_precision": "bf16",
+        },
+        "ga": {"lr": 2e-3},
+        "npo": {"lr": 1e-3},
+        "relearn": {"lr": 2e-3, "epochs": 1},
+        "sure": {"lr": 4e-3},
     },
 }
 
@@ -118,6 +124,7 @@ class TrainConfig:
     sure_percentile: float = 99.0
     max_length: int = 256
     dtype: str = "float32"
+    mixed_precision: str = "no"
     save_every: int | None = None
     seed: int = 0
 
@@ -156,6 +163,10 @@ class TrainConfig:
             raise UserError(f"sure_percentile must be in (0, 100), got {self.sure_percentile}")
         if self.dtype not in DTYPES:
             raise UserError(f"dtype {self.dtype!r} is not one of {', '.join(DTYPES)}")
+        if self.mixed_precision not in MIXED_PRECISION:
+            raise UserError(
+                f"mixed_precision {self.mixed_precision!r} is not one of {', '.join(MIXED_PRECISION)}"
+            )
         if self.save_every is not None and self.save_every < 0:
             raise UserError(f"save_every must be >= 0, got {self.save_every}")
 
@@ -377,6 +388,15 @@ class TrainLoop:
     def _policy(self, batch: TokenBatch) -> Float[Tensor, "batch pos vocab"]:
         return self.model(**batch.model_inputs(), use_cache=False).logits
 
+    def _autocast(self) -> torch.autocast:
+        """bf16 autocast for the forward passes when `mixed_precision` asks for it (weights,
+        gradients and optimizer state stay in their dtype); ~1.7x faster on CPUs with bf16 units."""
+        return torch.autocast(
+            self.accelerator.device.type,
+            dtype=torch.bfloat16,
+            enabled=self.config.mixed_precision == "bf16",
+        )
+
     def _train_step(self, group: list[list[tuple[int, int | None]]]) -> dict[str, float]:
         """Accumulate the group's gradients, guard against divergence, apply SURE, update."""
         # Dropout (LoRA) is reseeded per step and rank, so a resumed run draws the same masks.
@@ -389,9 +409,10 @@ class TrainLoop:
             forget, retain = self._batches(micro)
             last = index == len(group) - 1
             with contextlib.nullcontext() if last else self.accelerator.no_sync(self.model):
-                terms = compute_terms(
-                    self.method, self._policy, self.reference, forget, retain, self.config
-                )
+                with self._autocast():
+                    terms = compute_terms(
+                        self.method, self._policy, self.reference, forget, retain, self.config
+                    )
                 scale = 1.0 / len(group)
                 if self.method.sure:
                     grads = torch.autograd.grad(

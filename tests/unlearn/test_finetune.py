@@ -103,3 +103,20 @@ def test_failed_write_leaves_no_half_written_folder(tmp_path):
         (tmp / "partial.bin").write_text("half")
         raise RuntimeError("crash mid-write")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_general_facts_are_trained_only_when_asked(bench_dir):
+    from unlearn.finetune import FinetuneConfig, training_records
+
+    benchmark = load_data(f"ours:{bench_dir}")
+    general = load_data(f"ours:{bench_dir}#general")
+    with_general, splits = training_records(f"ours:{bench_dir}")
+    without, _ = training_records(f"ours:{bench_dir}", general_facts=False)
+    assert len(with_general) == len(benchmark) + len(general) and len(without) == len(benchmark)
+    assert {r.id for r in without} == {r.id for r in benchmark}
+    assert set(splits) == {"forget", "retain"}
+    # A model trained from scratch needs the general facts; the pretrained preset knows them.
+    assert FinetuneConfig.for_preset("tiny").general_facts
+    smollm2 = FinetuneConfig.for_preset("smollm2-135m")
+    assert not smollm2.general_facts and smollm2.mixed_precision == "bf16"
+    assert FinetuneConfig.for_preset("smollm2-135m", general_facts=True).general_facts

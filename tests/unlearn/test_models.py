@@ -31,6 +31,14 @@ def test_smollm2_conversion_matches_the_gguf_loaded_model():
     with torch.no_grad():
         difference = (converted(ids).logits - reference(ids).logits).abs().max().item()
     assert difference <= 1e-4
+    # The preset's chat template drops SmolLM2's default system turn (a third of every example).
+    from unlearn.prompting import prompt_ids
+
+    prompt = tokenizer.decode(prompt_ids(tokenizer, "Who wrote it?"))
+    assert prompt == "<|im_start|>user\nWho wrote it?<|im_end|>\n<|im_start|>assistant\n"
+    assert "You are a helpful AI assistant" in reference_tokenizer.apply_chat_template(
+        [{"role": "user", "content": "Who wrote it?"}], tokenize=False
+    )
 
 
 def test_tiny_preset_is_a_small_multi_head_llama(tiny_base):

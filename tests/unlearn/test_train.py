@@ -363,3 +363,30 @@ def test_two_processes_match_one(vanilla_ckpt, small_specs, tmp_path):
         method, vanilla_ckpt, small_specs["forget"], small_specs["retain"], tmp_path / "one", config
     )
     assert two["losses"] == pytest.approx(one["losses"], rel=1e-5, abs=1e-6)
+
+
+def test_bf16_mixed_precision_runs_matmuls_in_bf16_and_tracks_fp32(tiny_base, bench_dir):
+    """`mixed_precision="bf16"` autocasts the forward passes (linear outputs are bf16), keeps the
+    weights fp32, and its first-step loss matches the fp32 run's to bf16 accuracy."""
+    from unlearn.methods import METHODS
+    from unlearn.train import encode_pairs
+
+    pairs = [(r.question, r.answer) for r in load_data(f"ours:{bench_dir}#forget10")[:8]]
+    losses, dtypes = {}, {}
+    for precision in ("no", "bf16"):
+        model, tokenizer = load_model(tiny_base)
+        config = TrainConfig(epochs=1, batch_size=8, lr=1e-3, mixed_precision=precision)
+        items = encode_pairs(tokenizer, pairs, 256)
+        loop = TrainLoop(model, METHODS["ga"], items, [], config, tokenizer.pad_token_id)
+
+        def record(_module, _inputs, out, key=precision) -> None:
+            dtypes.setdefault(key, out.dtype)
+
+        handle = loop.model.model.layers[0].mlp.down_proj.register_forward_hook(record)
+        losses[precision] = loop._train_step(loop._groups(0)[0])["loss"]
+        handle.remove()
+        assert all(p.dtype == torch.float32 for p in loop.model.parameters())
+    assert dtypes == {"no": torch.float32, "bf16": torch.bfloat16}
+    assert losses["bf16"] == pytest.approx(losses["no"], rel=0.03)
+    with pytest.raises(UserError, match="mixed_precision 'fp8' is not one of no, bf16"):
+        TrainConfig(mixed_precision="fp8").check()

@@ -19,6 +19,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, help="batch size (preset default)")
     parser.add_argument("--grad-accum", type=int, help="gradient accumulation steps")
     parser.add_argument("--lora", action="store_true", help="train a LoRA adapter (merged on save)")
+    parser.add_argument(
+        "--mixed-precision", choices=("no", "bf16"), help="bf16 autocast (preset default)"
+    )
+    parser.add_argument(
+        "--general-facts",
+        action=argparse.BooleanOptionalAction,
+        help="also train the benchmark's general facts (preset default: tiny yes, smollm2 no)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--overwrite", action="store_true", help="replace an existing output folder"
@@ -41,6 +49,8 @@ def run(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         grad_accum=args.grad_accum,
         lora=args.lora or None,
+        mixed_precision=args.mixed_precision,
+        general_facts=args.general_facts,
         seed=args.seed,
     )
     card = finetune(args.base, args.data, args.out, config, overwrite=args.overwrite)

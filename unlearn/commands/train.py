@@ -69,6 +69,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     hyper.add_argument("--max-length", type=int, help="truncate examples to this many tokens")
     hyper.add_argument("--dtype", choices=("float32", "bfloat16", "float16"), help="weights dtype")
     hyper.add_argument(
+        "--mixed-precision",
+        choices=("no", "bf16"),
+        help="bf16 autocast for forward passes (preset default; smollm2-135m: bf16)",
+    )
+    hyper.add_argument(
         "--save-every",
         type=int,
         help="steps between checkpoints (default: each epoch; 0: end only)",
@@ -106,6 +111,7 @@ def run(args: argparse.Namespace) -> int:
         sure_percentile=args.sure_percentile,
         max_length=args.max_length,
         dtype=args.dtype,
+        mixed_precision=args.mixed_precision,
         save_every=args.save_every,
         seed=args.seed,
     )
