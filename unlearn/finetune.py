@@ -22,30 +22,27 @@ from unlearn.train import TrainConfig, fit
 
 
 @dataclass
-class FinetuneConfig:
-    """Hyper-parameters of the vanilla fine-tune; `for_preset` gives defaults that memorise.
+class FinetuneConfig(TrainConfig):
+    """Hyper-parameters of the vanilla fine-tune: the training loop's (`TrainConfig`), with
+    defaults for memorising, and `for_preset` giving ones that memorise each preset's benchmark.
 
     `general_facts`: also train the benchmark's general-knowledge facts (a model trained from
     scratch needs them; a pretrained one mostly knows them already).
     """
 
     epochs: int = 10
-    lr: float = 1e-4
     batch_size: int = 16
-    grad_accum: int = 1
     warmup_ratio: float = 0.05
-    weight_decay: float = 0.0
-    lora: bool = False
-    lora_r: int = 32
-    lora_alpha: int = 32
-    lora_dropout: float = 0.05
-    max_length: int = 256
-    mixed_precision: str = "no"
     general_facts: bool = True
-    seed: int = 0
 
     @classmethod
-    def for_preset(cls, base: str, **overrides) -> FinetuneConfig:
+    def for_preset(
+        cls, preset_or_base: str | Path, method: str = SFT.name, **overrides
+    ) -> FinetuneConfig:
+        """The preset's memorising defaults, then the overrides that are not None (`method` is
+        always `sft` here; the argument keeps TrainConfig's signature)."""
+        if method != SFT.name:
+            raise UserError(f"the vanilla fine-tune trains with {SFT.name}, not {method!r}")
         defaults = {
             "tiny": {"epochs": 40, "lr": 3e-3, "batch_size": 16, "warmup_ratio": 0.02},
             # Measured on the 10-author benchmark of the main job: 10 epochs at 5e-4 with bf16
@@ -57,7 +54,7 @@ class FinetuneConfig:
                 "mixed_precision": "bf16",
                 "general_facts": False,
             },
-        }.get(base, {})
+        }.get(str(preset_or_base), {})
         return cls(**{**defaults, **{k: v for k, v in overrides.items() if v is not None}})
 
 
@@ -84,15 +81,14 @@ def train_sft(
     model: PreTrainedModel,
     tokenizer: PreTrainedTokenizerBase,
     records: list[QARecord],
-    config: FinetuneConfig,
+    config: TrainConfig,
 ) -> tuple[PreTrainedModel, list[float]]:
     """Supervised fine-tuning on answer tokens; returns the (merged) model and per-step losses.
 
     Runs the unlearning methods' training loop (`unlearn.train`) with the `sft` objective.
     """
     pairs = [(record.question, record.answer) for record in records]
-    settings = {k: v for k, v in asdict(config).items() if k != "general_facts"}
-    model, log = fit(model, tokenizer, SFT, pairs, TrainConfig(**settings), desc="finetune")
+    model, log = fit(model, tokenizer, SFT, pairs, config, desc="finetune")
     return model, [row["loss"] for row in log]
 
 
