@@ -22,9 +22,11 @@ import time
 
 import torch
 
-from relearn_interp.circuits.attribute import attribute, diff_tensor_bytes, metric_per_pair
+from relearn_interp.circuits.attribute import attribute, diff_tensor_bytes
+from relearn_interp.circuits.fact_pairs import entity_pairs
 from relearn_interp.circuits.graph import EMBED_HOOK, Graph, edge_hooks
-from relearn_interp.circuits.pairs import entity_pairs, make_batches
+from relearn_interp.circuits.metrics import metric_per_pair
+from relearn_interp.circuits.pairs import make_batches
 from relearn_interp.load import load
 from unlearn.data.benchmark import build_world
 
@@ -41,7 +43,7 @@ def benchmark_pairs(tokenizer, n_pairs: int):
     world = build_world(20, seed=0)
     pairs = []
     for author in world.authors:
-        pairs += entity_pairs(tokenizer, world.records, author.name).pairs
+        pairs += entity_pairs(tokenizer, world.records, [author.name], partners=1).pairs
         if len(pairs) >= n_pairs:
             break
     return pairs[:n_pairs]

@@ -2,15 +2,18 @@
 
 For the tiny preset and SmolLM2-135M, over the same N benchmark prompts (prompt + gold answer,
 batched), times: a plain forward; `run_with_cache` caching every hook (what a naive logit lens
-starts from); `run_with_cache` of the residual stream only; and the logit lens of
-`relearn_interp.lens.run_lens` (forward with a resid_post cache, then decoding through ln_final +
-unembed, plus all statistics) in both modes: every answer position of every layer, and only the
-two slots (answer start, knowledge slot). Rounds are interleaved and the median is reported, so
-background load affects every variant alike.
+starts from); `run_with_cache` of the residual stream only; the floor of an exact full lens (that
+cache, then only the unembedding product of every answer position of every layer, no softmax and
+no statistics); and the logit lens of `relearn_interp.lens.run_lens` (forward with a resid_post
+cache, then decoding through ln_final + unembed + the final-logit transform, plus all statistics)
+in both modes: every answer position of every layer, and only the two slots (answer start,
+knowledge slot). Rounds are interleaved and the median is reported, so background load affects
+every variant alike. Run it single-threaded (OMP_NUM_THREADS=1) on a shared machine.
 
 Decoding every answer position costs n_layers x n_answer x d_model x d_vocab multiply-adds: for
-SmolLM2 (30 layers, 49k vocabulary) that is about twice the forward pass itself, so only the
-slots mode can stay near the cost of one forward pass with cache.
+SmolLM2 (30 layers, 49k vocabulary) on the default prompts that is about three times the
+multiply-adds of the cached forward (which unembeds every position once), so no exact decoding of
+every position can come near the cost of one forward pass with cache on a CPU; the slots mode can.
 
 Usage: python benchmarks/logit_lens_cost.py [--prompts 32] [--rounds 5] [--presets tiny,smollm2-135m]
 """
@@ -23,7 +26,8 @@ import time
 
 import torch
 
-from relearn_interp.lens import lens_sites, run_lens
+from relearn_interp.lens import decode_residual, lens_sites, run_lens
+from relearn_interp.lens_decode import DECODE_BYTES
 from relearn_interp.load import load
 from relearn_interp.prompts import build_prompts, iter_batches
 from unlearn.data.benchmark import build_world
@@ -46,6 +50,7 @@ def measure(preset: str, n_prompts: int, rounds: int, batch_size: int) -> dict[s
     pad_id = model.tokenizer.pad_token_id or 0
     batches = [batch for _, batch in iter_batches(prompts, batch_size, pad_id, "cpu")]
     resid_hooks = [site.hook for site in sites]
+    chunk = DECODE_BYTES // (4 * model.cfg.d_vocab)
 
     def forward() -> None:
         for batch in batches:
@@ -59,6 +64,17 @@ def measure(preset: str, n_prompts: int, rounds: int, batch_size: int) -> dict[s
         for batch in batches:
             model.run_with_cache(batch.tokens, names_filter=resid_hooks)
 
+    def unembed_floor() -> None:
+        for batch in batches:
+            _, cache = model.run_with_cache(
+                batch.tokens, names_filter=resid_hooks, logits_to_keep=1
+            )
+            rows = torch.cat([cache[hook][batch.rows, batch.positions] for hook in resid_hooks])
+            out = torch.empty((chunk, model.cfg.d_vocab))
+            for begin in range(0, rows.shape[0], chunk):
+                part = rows[begin : begin + chunk]
+                decode_residual(model, part, out=out[: part.shape[0]])
+
     def lens_answer() -> None:
         run_lens(model, prompts, sites, batch_size=batch_size, progress=False, positions="answer")
 
@@ -69,6 +85,7 @@ def measure(preset: str, n_prompts: int, rounds: int, batch_size: int) -> dict[s
         "forward": forward,
         "run_with_cache (all hooks)": cache_all,
         "run_with_cache (resid_post)": cache_resid,
+        "floor: + unembed every answer row": unembed_floor,
         "logit lens, every answer position": lens_answer,
         "logit lens, slots only": lens_slots,
     }

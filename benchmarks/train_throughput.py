@@ -32,7 +32,7 @@ MEMORY_PROBE = "--memory-probe"
 def examples_for(preset: str):
     from unlearn.data.benchmark import build_world
     from unlearn.models import load_tokenizer
-    from unlearn.train import encode_pairs
+    from unlearn.train_data import encode_pairs
 
     tokenizer = load_tokenizer(preset)
     world = build_world(20, seed=0)
@@ -41,7 +41,7 @@ def examples_for(preset: str):
 
 
 def config_for(preset: str, batch_size: int):
-    from unlearn.train import TrainConfig
+    from unlearn.train_config import TrainConfig
 
     return TrainConfig(
         epochs=1,
@@ -60,9 +60,9 @@ def tokens_in(examples, steps: int, batch_size: int) -> int:
 
 def run_ours(preset: str, examples, tokenizer, steps: int, batch_size: int) -> float:
     """Seconds for `steps` optimizer steps of our loop (sft objective)."""
+    from unlearn.loop import TrainLoop
     from unlearn.methods import SFT
     from unlearn.models import load_model
-    from unlearn.train import TrainLoop
 
     model, _ = load_model(preset)
     loop = TrainLoop(
@@ -83,9 +83,9 @@ def run_trainer(preset: str, examples, tokenizer, steps: int, batch_size: int) -
     """Seconds for `steps` optimizer steps of a plain transformers Trainer (same settings)."""
     from transformers import Trainer, TrainingArguments
 
+    from unlearn.loop import wrap_lora
     from unlearn.models import load_model
     from unlearn.prompting import collate
-    from unlearn.train import wrap_lora
 
     model, _ = load_model(preset)
     config = config_for(preset, batch_size)
@@ -153,9 +153,9 @@ def memory_probe(method: str, preset: str, steps: int, batch_size: int) -> None:
     """Runs in a fresh process: train `steps` steps of `method` and print the memory training
     adds (MB): on a GPU the peak allocated, on CPU the peak RSS (sampled every 5 ms) above the
     RSS with the model loaded."""
+    from unlearn.loop import TrainLoop
     from unlearn.methods import get_method
     from unlearn.models import load_model
-    from unlearn.train import TrainLoop
 
     tokenizer, examples = examples_for(preset)
     model, _ = load_model(preset)

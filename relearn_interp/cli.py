@@ -24,6 +24,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "relearn_interp.commands.circuit_diff",
         "compare the knowledge circuits of several checkpoints",
     ),
+    "erasure": (
+        "relearn_interp.commands.erasure",
+        "erased or suppressed? lens recovery, patching depth, relearning and quantization",
+    ),
     "reproduce": (
         "relearn_interp.commands.reproduce",
         "the main job: train, evaluate and analyse every method; write figures/REPORT.md",

@@ -1,33 +1,37 @@
 """Logit lens ("knowledge memory"): decode the residual stream after every layer into tokens.
 
-Each site (`blocks.{l}.hook_resid_post`, optionally `hook_resid_mid`) is passed through the model's
-own final norm and unembedding, as if the network stopped there. At every gold answer position
-(teacher forcing) we record the gold token's probability and rank, the top-k decoded tokens and the
-probability mass on subject-related tokens (see `relearn_interp.prompts`). Reverse-optimisation
-unlearning that only suppresses late layers shows the gold token high in the middle and low at the
-output ("suppressed late, not erased"); erased knowledge never rises.
+The logit lens of layer l is what the output would be if the network stopped after l: each site
+(`blocks.{l}.hook_resid_post`, optionally `hook_resid_mid`) is passed through the model's own
+final norm, unembedding and final-logit transform (e.g. Gemma-2's soft cap; see
+`relearn_interp.lens_decode`). At every gold answer position (teacher forcing) we record the gold
+token's probability and rank, the top-k decoded tokens and the probability mass on
+subject-related tokens (see `relearn_interp.prompts`). Reverse-optimisation unlearning that only
+suppresses late layers shows the gold token high in the middle and low at the output ("suppressed
+late, not erased"); erased knowledge never rises.
 
-Cost: one forward pass per batch with a cache of the chosen residual sites only, then the answer
-positions (not the prompt) of all sites are decoded in row chunks.
+Cost: one forward pass per batch with a cache of the chosen residual sites only (unembedding one
+position per sequence), then the answer positions (not the prompt) of all sites are decoded in
+row chunks; the last block is decoded once and serves as both the output and its own site.
 """
 
 from __future__ import annotations
 
+import inspect
 import math
-from dataclasses import dataclass
 
-import numpy as np
 import torch
-from jaxtyping import Bool, Float, Int
+from jaxtyping import Bool, Int
 from torch import Tensor
 from tqdm.auto import tqdm
 from transformer_lens.model_bridge import TransformerBridge
 
+from relearn_interp.lens_decode import TokenStats, check_readout, decode_stats, readout_description
+from relearn_interp.lens_decode import decode_residual as decode_residual  # public here too
+from relearn_interp.lens_summary import Site, summarise
 from relearn_interp.load import check_layer, require_same_tokenizer
 from relearn_interp.prompts import (
     AnalysisPrompt,
     PromptBatch,
-    answer_logits_kwargs,
     build_prompts,
     iter_batches,
     require_fit,
@@ -36,40 +40,11 @@ from unlearn.data.records import QARecord
 from unlearn.errors import UserError
 from unlearn.io import hash_json, versions
 
-LENS_BACKEND = "logit lens: blocks.{l}.hook_resid_{post,mid} -> ln_final -> unembed (TransformerLens TransformerBridge)"
-DECODE_BYTES = 64 * 2**20  # size of one chunk of decoded logits (float32)
-TOP10 = 10
+LENS_BACKEND = (
+    "logit lens: blocks.{l}.hook_resid_{post,mid} -> ln_final -> unembed -> the model's final-logit "
+    "transform (TransformerLens TransformerBridge)"
+)
 POSITIONS = ("answer", "slots")
-
-
-@dataclass(frozen=True)
-class Site:
-    """A residual-stream point: after block `layer` ("post") or between its attention and MLP ("mid")."""
-
-    layer: int
-    kind: str = "post"
-
-    @property
-    def hook(self) -> str:
-        return f"blocks.{self.layer}.hook_resid_{self.kind}"
-
-    @property
-    def label(self) -> str:
-        return f"L{self.layer}" if self.kind == "post" else f"L{self.layer}.mid"
-
-    @property
-    def x(self) -> float:
-        """Plot coordinate: the block index, half a block earlier for the mid-layer point."""
-        return self.layer - 0.5 if self.kind == "mid" else float(self.layer)
-
-    def to_json(self) -> dict:
-        return {
-            "label": self.label,
-            "layer": self.layer,
-            "kind": self.kind,
-            "x": self.x,
-            "hook": self.hook,
-        }
 
 
 def lens_sites(
@@ -83,62 +58,6 @@ def lens_sites(
     )
     kinds = ("mid", "post") if mid else ("post",)
     return [Site(layer, kind) for layer in chosen for kind in kinds]
-
-
-def decode_residual(
-    model: TransformerBridge, resid: Float[Tensor, "... d_model"]
-) -> Float[Tensor, "... d_vocab"]:
-    """Logits of a residual-stream vector through the model's final norm and unembedding."""
-    return model.unembed(model.ln_final(resid))
-
-
-@dataclass
-class TokenStats:
-    """What the lens records at each decoded row (one site at one answer position)."""
-
-    gold_logprob: Float[Tensor, " n"]
-    gold_rank: Int[Tensor, " n"]  # 1 = the gold token is the top prediction
-    top_ids: Int[Tensor, "n k"]
-    top_probs: Float[Tensor, "n k"]
-    related_mass: Float[Tensor, " n"]
-
-    def cpu(self) -> TokenStats:
-        return TokenStats(*(getattr(self, name).cpu() for name in self.__dataclass_fields__))
-
-    def select(self, part: slice) -> TokenStats:
-        return TokenStats(*(getattr(self, name)[part] for name in self.__dataclass_fields__))
-
-    def spread(self, n_rows: int, rows: Int[Tensor, " m"]) -> TokenStats:
-        """These stats of `rows` placed among `n_rows` rows; rows not decoded read NaN / 0 / -1."""
-        full = []
-        for name in self.__dataclass_fields__:
-            values = getattr(self, name)
-            fill = math.nan if values.is_floating_point() else (0 if name == "gold_rank" else -1)
-            spread = torch.full((n_rows, *values.shape[1:]), fill, dtype=values.dtype)
-            spread[rows] = values
-            full.append(spread)
-        return TokenStats(*full)
-
-    @classmethod
-    def cat(cls, parts: list[TokenStats]) -> TokenStats:
-        return cls(
-            *(torch.cat([getattr(p, name) for p in parts]) for name in cls.__dataclass_fields__)
-        )
-
-
-def token_stats(
-    log_probs: Float[Tensor, "n d_vocab"],
-    targets: Int[Tensor, " n"],
-    related: Int[Tensor, "n r"],
-    related_mask: Bool[Tensor, "n r"],
-    top_k: int,
-) -> TokenStats:
-    """Gold log-probability and rank, top-k tokens and related-token mass of each row's distribution."""
-    gold = log_probs.gather(1, targets[:, None])
-    rank = (log_probs > gold).sum(1) + 1
-    top_lp, top_ids = log_probs.topk(max(top_k, 1), dim=1)
-    related_mass = (log_probs.gather(1, related).exp() * related_mask).sum(1)
-    return TokenStats(gold[:, 0], rank, top_ids, top_lp.exp(), related_mass)
 
 
 def related_rows(batch: PromptBatch) -> tuple[Int[Tensor, "n r"], Bool[Tensor, "n r"]]:
@@ -168,52 +87,75 @@ def decoded_rows(batch: PromptBatch, full: list[bool]) -> Int[Tensor, " m"]:
     return torch.tensor(sorted(rows), dtype=torch.long)
 
 
+def _last_logit_only(model: TransformerBridge) -> dict:
+    """Forward kwargs that unembed only the last position (models without `logits_to_keep`
+    unembed every position)."""
+    parameters = inspect.signature(model.original_model.forward).parameters
+    return {"logits_to_keep": 1} if "logits_to_keep" in parameters else {}
+
+
 def lens_batch(
     model: TransformerBridge,
     batch: PromptBatch,
     sites: list[Site],
     top_k: int,
     rows: Int[Tensor, " m"] | None = None,
+    detail: Int[Tensor, " d"] | None = None,
+    grid: Int[Tensor, " g"] | None = None,
 ) -> tuple[list[TokenStats], TokenStats]:
     """Token stats at the answer positions (`rows`, default all) of each site, and of the output.
 
-    The output's stats cover every answer position: the forward pass computes them anyway.
+    The gold log-probability is computed everywhere; rank, top-k and related mass at the `detail`
+    rows (default all), top-k also at the `grid` rows (the heatmap's). The output is the last
+    block decoded at every answer position: the forward pass unembeds only each sequence's last
+    position, where `check_readout` confirms that the decoded last block is the model's own
+    output. A site that is the last block reuses the output instead of decoding it twice.
     """
-    kwargs, columns = answer_logits_kwargs(model, batch)
+    last = Site(model.cfg.n_layers - 1)
     logits, cache = model.run_with_cache(
-        batch.tokens, names_filter=[site.hook for site in sites], **kwargs
+        batch.tokens, names_filter=[site.hook for site in {*sites, last}], **_last_logit_only(model)
     )
+    check_readout(model, cache[last.hook][:, -1], logits[:, -1])
     related, related_mask = related_rows(batch)
-    output = token_stats(
-        logits[batch.rows, columns].float().log_softmax(-1),
-        batch.targets,
-        related,
-        related_mask,
-        top_k,
-    )
     n_rows = batch.rows.shape[0]
+    device = batch.rows.device
+    wanted = torch.zeros(n_rows, dtype=torch.bool, device=device)
+    wanted[slice(None) if detail is None else detail.to(device)] = True
+    top = torch.zeros(n_rows, dtype=torch.bool, device=device)
+    if grid is not None:
+        top[grid.to(device)] = True
     rows = torch.arange(n_rows) if rows is None else rows
-    on_device = rows.to(batch.rows.device)
+    on_device = rows.to(device)
+    inner = [site for site in sites if site != last]
     where = (batch.rows[on_device], batch.positions[on_device])
-    resid = torch.stack([cache[site.hook][where] for site in sites])  # [site, m, d_model]
+    last_resid = cache[last.hook][batch.rows, batch.positions]
+    # [site * m, d_model]; no rows when the last block is the only site
+    resid = torch.cat([cache[site.hook][where] for site in inner] or [last_resid[:0]])
     del cache, logits
-    n_decoded = resid.shape[1]
-    flat = resid.reshape(-1, resid.shape[-1])
-    chunk = max(1, DECODE_BYTES // (4 * model.cfg.d_vocab))
-    parts = []
-    for begin in range(0, flat.shape[0], chunk):
-        stop = min(begin + chunk, flat.shape[0])
-        index = on_device[torch.arange(begin, stop, device=flat.device) % n_decoded]
-        log_probs = decode_residual(model, flat[begin:stop]).float().log_softmax(-1)
-        parts.append(
-            token_stats(log_probs, batch.targets[index], related[index], related_mask[index], top_k)
-        )
-    stats = TokenStats.cat(parts).cpu()
-    per_site = [
-        stats.select(slice(s * n_decoded, (s + 1) * n_decoded)).spread(n_rows, rows)
-        for s in range(len(sites))
-    ]
-    return per_site, output.cpu()
+    output = decode_stats(
+        model, last_resid, batch.targets, related, related_mask, wanted, top, top_k
+    ).cpu()
+    index = on_device.repeat(len(inner))
+    decoded = decode_stats(
+        model,
+        resid,
+        batch.targets[index],
+        related[index],
+        related_mask[index],
+        wanted[index],
+        top[index],
+        top_k,
+    ).cpu()
+    n_decoded = rows.shape[0]
+    per_site, position = [], 0
+    for site in sites:
+        if site == last:
+            per_site.append(output.select(rows).spread(n_rows, rows))
+        else:
+            part = decoded.select(slice(position * n_decoded, (position + 1) * n_decoded))
+            per_site.append(part.spread(n_rows, rows))
+            position += 1
+    return per_site, output
 
 
 def _num(value: float) -> float:
@@ -282,6 +224,7 @@ def run_lens(
     progress: bool = True,
     desc: str = "logit lens",
     positions: str = "answer",
+    heatmap_prompt: str | None = None,
 ) -> list[dict]:
     """Per-prompt lens results of one model, in prompt order (see `logit_lens` for `positions`)."""
     require_fit(model, prompts)
@@ -289,16 +232,19 @@ def run_lens(
     device = next(model.parameters()).device  # the embedding's device, also under a device_map
     pad_id = model.tokenizer.pad_token_id or 0
     results: list[dict] = [{} for _ in prompts]
+    gridded = {i for i, p in enumerate(prompts) if i < grid_items or p.id == heatmap_prompt}
     batches = iter_batches(prompts, batch_size, pad_id, device)
     with torch.inference_mode():
         for indices, batch in tqdm(
             batches, total=math.ceil(len(prompts) / batch_size), desc=desc, disable=not progress
         ):
-            full = [positions == "answer" or index < grid_items for index in indices]
-            rows = None if all(full) else decoded_rows(batch, full)
-            per_site, output = lens_batch(model, batch, sites, top_k, rows)
+            # reported in detail: the two slots of each prompt; the heatmap prompts' every row
+            slots = decoded_rows(batch, [False] * len(indices))
+            grid = decoded_rows(batch, [index in gridded for index in indices])
+            rows = None if positions == "answer" else grid
+            per_site, output = lens_batch(model, batch, sites, top_k, rows, slots, grid)
             for position, index in enumerate(indices):
-                prompt, rows, grid = prompts[index], batch.span(position), index < grid_items
+                prompt, rows, grid = prompts[index], batch.span(position), index in gridded
                 site_records = [
                     _prompt_record(prompt, rows, stats, decode, grid, positions == "answer")
                     for stats in per_site
@@ -308,89 +254,6 @@ def run_lens(
                     "output": _prompt_record(prompt, rows, output, decode, False),
                 }
     return results
-
-
-def _mean(values: list[float | None]) -> float | None:
-    kept = [v for v in values if v is not None]
-    return _num(np.mean(kept)) if kept else None
-
-
-def _median(values: list[float]) -> float | None:
-    return _num(np.median(values)) if values else None
-
-
-def summarise(items: list[dict], sites: list[Site], n_layers: int) -> dict:
-    """Per-site means over prompts, the output's, and the layer summaries of one checkpoint."""
-    n_sites = len(sites)
-
-    def column(field: str, s: int) -> list:
-        return [item[field][s] for item in items]
-
-    per_site = {
-        "target_prob": [_mean(column("target_prob", s)) for s in range(n_sites)],
-        "target_log10_rank": [
-            _mean([math.log10(r) for r in column("target_rank", s)]) for s in range(n_sites)
-        ],
-        "target_rank_median": [_median(column("target_rank", s)) for s in range(n_sites)],
-        "top1_rate": [_mean([r == 1 for r in column("target_rank", s)]) for s in range(n_sites)],
-        "top10_rate": [
-            _mean([r <= TOP10 for r in column("target_rank", s)]) for s in range(n_sites)
-        ],
-        "first_prob": [_mean(column("first_prob", s)) for s in range(n_sites)],
-        "answer_prob": [_mean(column("answer_prob", s)) for s in range(n_sites)],
-        "answer_logprob": [_mean(column("answer_logprob", s)) for s in range(n_sites)],
-        "related_mass": [_mean(column("related_mass", s)) for s in range(n_sites)],
-    }
-    outputs = [item["output"] for item in items]
-    output = {
-        "target_prob": _mean([o["target_prob"] for o in outputs]),
-        "target_log10_rank": _mean([math.log10(o["target_rank"]) for o in outputs]),
-        "target_rank_median": _median([o["target_rank"] for o in outputs]),
-        "top1_rate": _mean([o["target_rank"] == 1 for o in outputs]),
-        "top10_rate": _mean([o["target_rank"] <= TOP10 for o in outputs]),
-        "first_prob": _mean([o["first_prob"] for o in outputs]),
-        "answer_prob": _mean([o["answer_prob"] for o in outputs]),
-        "answer_logprob": _mean([o["answer_logprob"] for o in outputs]),
-        "related_mass": _mean([o["related_mass"] for o in outputs]),
-    }
-    return {
-        "per_site": per_site,
-        "output": output,
-        "summary": _layer_summary(items, sites, n_layers),
-    }
-
-
-def _first_x(ranks: list[int], xs: list[float], limit: int) -> float | None:
-    return next((x for x, rank in zip(xs, ranks, strict=True) if rank <= limit), None)
-
-
-def _layer_summary(items: list[dict], sites: list[Site], n_layers: int) -> dict:
-    """Where the gold token surfaces, and whether it was higher inside the network than at the output."""
-    xs = [site.x for site in sites]
-    first_top1 = [_first_x(item["target_rank"], xs, 1) for item in items]
-    first_top10 = [_first_x(item["target_rank"], xs, TOP10) for item in items]
-    # inside: every decoded site except the output itself (the last block's resid_post)
-    inside = [s for s, site in enumerate(sites) if site != Site(n_layers - 1, "post")]
-    hidden = [
-        item["output"]["target_rank"] > TOP10
-        and any(item["target_rank"][s] <= TOP10 for s in inside)
-        for item in items
-    ]
-    with_related = [item for item in items if item["output"]["related_mass"] is not None]
-    return {
-        "first_top1_layer_median": _median([x for x in first_top1 if x is not None]),
-        "reach_top1_fraction": _mean([x is not None for x in first_top1]),
-        "first_top10_layer_median": _median([x for x in first_top10 if x is not None]),
-        "reach_top10_fraction": _mean([x is not None for x in first_top10]),
-        "max_target_prob": _mean([max(item["target_prob"]) for item in items]),
-        "max_target_layer_median": _median(
-            [xs[int(np.argmax(item["target_prob"]))] for item in items]
-        ),
-        "output_target_prob": _mean([item["output"]["target_prob"] for item in items]),
-        "hidden_top10_fraction": _mean(hidden),
-        "max_related_mass": _mean([max(item["related_mass"]) for item in with_related]),
-        "output_related_mass": _mean([item["output"]["related_mass"] for item in with_related]),
-    }
 
 
 def logit_lens(
@@ -404,6 +267,7 @@ def logit_lens(
     batch_size: int = 8,
     progress: bool = True,
     positions: str = "answer",
+    heatmap_prompt: str | None = None,
 ) -> dict:
     """Logit lens of each checkpoint (label -> model) over `records`: results with meta, values and items.
 
@@ -412,12 +276,18 @@ def logit_lens(
     `"slots"` decodes only the answer start and the knowledge slot (plus the heatmap prompts'
     grids), leaving the per-layer means over the whole answer out (None): with a large vocabulary
     and many layers, decoding every position costs more than the forward pass itself.
+    `heatmap_prompt` (a record id; default the first) is the prompt of the cross-layer decoding
+    figure: its layer × position grid is kept besides the first `grid_items` prompts'.
     """
     if positions not in POSITIONS:
         raise UserError(f"positions must be one of {', '.join(POSITIONS)}, got {positions!r}")
     require_same_tokenizer(models)
     first = next(iter(models.values()))
     prompts = build_prompts(first.tokenizer, records, context)
+    ids = [p.id for p in prompts]
+    if heatmap_prompt is not None and heatmap_prompt not in ids:
+        shown = ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
+        raise UserError(f"--prompt {heatmap_prompt!r} is not among the prompts ({shown})")
     sites = lens_sites(first, layers, mid)
     decode = _Decoder(first.tokenizer)
     items = [
@@ -446,6 +316,7 @@ def logit_lens(
             progress,
             desc=f"logit lens {label}",
             positions=positions,
+            heatmap_prompt=heatmap_prompt,
         )
         for item, result in zip(items, per_prompt, strict=True):
             item["checkpoints"][label] = result
@@ -457,7 +328,9 @@ def logit_lens(
         "n_prompts": len(prompts),
         "top_k": top_k,
         "grid_items": min(grid_items, len(prompts)),
+        "heatmap_prompt": heatmap_prompt or next(iter(ids), None),
         "positions": positions,
+        "readout": {label: readout_description(model) for label, model in models.items()},
         "backend": {
             "lens": LENS_BACKEND,
             "target": "gold token at the knowledge slot (fact object's first token; else the answer's first token)",

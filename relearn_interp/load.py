@@ -8,6 +8,8 @@ the bridge wraps the HF model in place and forces eager attention; merged LoRA p
 back with requires_grad=False (the analyses take gradients of activations, never of weights).
 
 By default no weight processing is applied, so the bridge's logits equal the HF model's exactly.
+An architecture TransformerLens has no adapter for is refused in one line (UserError); the README
+lists the architectures tested end to end (tests/relearn_interp/test_architectures.py).
 `processing=True` folds LayerNorm and centres weights like HookedTransformer: log-probabilities are
 unchanged, logits shift by a constant per position.
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from importlib.metadata import version
 from pathlib import Path
 
 import torch
@@ -24,6 +27,9 @@ from transformers import PreTrainedTokenizerBase
 
 from unlearn.errors import UserError
 from unlearn.models import load_model, read_card, resolve_model
+
+# how TransformerBridge.boot_transformers says it has no adapter for an architecture
+UNSUPPORTED_MESSAGES = ("Could not determine supported architecture", "Unsupported architecture")
 
 
 def checkpoint_label(ckpt: str | Path) -> str:
@@ -64,6 +70,15 @@ def load(
         try:
             bridge = TransformerBridge.boot_transformers(name, **boot_kwargs)
             bridge.enable_compatibility_mode(disable_warnings=True, no_processing=not processing)
+        except ValueError as err:
+            if not str(err).startswith(UNSUPPORTED_MESSAGES):
+                raise
+            architecture = ", ".join(hf_model.config.architectures or [hf_model.config.model_type])
+            raise UserError(
+                f"cannot analyse {ckpt}: its architecture {architecture} is not supported by "
+                f"TransformerLens {version('transformer-lens')} (TransformerBridge); the README "
+                "lists the supported and tested architectures"
+            ) from None
         finally:
             logging.getLogger().setLevel(previous)
     bridge.eval()

@@ -1,428 +1,288 @@
-"""figures/ and REPORT.md, drawn from saved results alone (no model is loaded here).
+"""figures/ and REPORT.md, drawn from a main-job run's saved results alone (no model is loaded).
 
-The mechanism claims of the ReLearn paper are each checked against our numbers with an explicit
-rule, and reported as reproduced, not reproduced or mixed.
+Every number carries a 95% paired-bootstrap CI over facts (`relearn_interp.metric_intervals`),
+and every claim is checked by one function of `relearn_interp.claims` with a printed rule and a
+three-valued verdict (supported / contradicted / inconclusive), as ../shared/CLAIMS.md asks.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
+from relearn_interp.circuits.results import draw_curve
+from relearn_interp.claims import (
+    Claim,
+    claim_balance,
+    claim_circuits,
+    claim_entropy,
+    claim_erasure,
+    claim_memory,
+    claim_precision,
+)
+from relearn_interp.claims.base import guarded
+from relearn_interp.metric_intervals import metric_estimates
+from relearn_interp.plots.dose import plot_dose
+from relearn_interp.plots.erasure import plot_erasure
 from relearn_interp.plots.lens import plot_logit_lens
-from relearn_interp.plots.metrics import plot_metrics, plot_precision
+from relearn_interp.plots.metrics import plot_metrics, plot_precision, precision_estimates
 from relearn_interp.plots.shift import plot_shift
-from relearn_interp.style import order_methods
-from unlearn.eval.compare import Table, build_table, flatten
-from unlearn.io import versions, write_text
+from relearn_interp.report_sections import (
+    augment_section,
+    backends_section,
+    circuits_section,
+    claims_section,
+    dose_section,
+    erasure_section,
+    lens_section,
+    metrics_section,
+    shift_section,
+    stages_section,
+)
+from unlearn.io import versions, write_json, write_text
 
-REVERSE = ("ga", "npo")  # method families that unlearn by reverse optimisation
-ENTROPY_MARGIN = 0.05  # nats: a change smaller than this counts as "no change"
-KFR_MARGIN = 0.02
-
-
-def family(label: str) -> str:
-    return label.split("_")[0]
+CLAIMS_FILE = "claims.json"
+ERASURE_FILE = "erasure.json"
 
 
 @dataclass
-class Claim:
-    claim: str
-    measured: str
-    verdict: str
+class RunResults:
+    """Everything a report is drawn from, loaded from a run's stage folders."""
 
-
-def _verdict(reverse_ok: list[bool], relearn_ok: list[bool]) -> str:
-    """Reproduced when every check holds, not reproduced when none does, mixed otherwise."""
-    checks = reverse_ok + relearn_ok
-    if checks and all(checks):
-        return "reproduced"
-    if not any(checks):
-        return "not reproduced"
-    return "mixed"
-
-
-def _fmt(value: float | None, digits: int = 3) -> str:
-    return "–" if value is None else f"{value:.{digits}f}"
-
-
-def claim_entropy(shift: dict) -> Claim:
-    """GA/NPO raise next-token entropy on forget prompts; ReLearn does not."""
-    changes = {label: v["mean"]["entropy_change"] for label, v in shift["values"]["models"].items()}
-    reverse = {k: v for k, v in changes.items() if family(k) in REVERSE}
-    relearn = {k: v for k, v in changes.items() if family(k) == "relearn"}
-    measured = (
-        "; ".join(f"{k} {v:+.2f}" for k, v in changes.items())
-        + " nats (mean entropy change vs vanilla)"
-    )
-    return Claim(
-        "GA/NPO raise next-token entropy on forget prompts, ReLearn does not",
-        measured,
-        _verdict(
-            [v > ENTROPY_MARGIN for v in reverse.values()],
-            [
-                v <= max(ENTROPY_MARGIN, min(reverse.values(), default=0.0))
-                for v in relearn.values()
-            ],
-        ),
-    )
-
-
-def _late_mean(values: list[float | None]) -> float:
-    late = [v for v in values[len(values) * 2 // 3 :] if v is not None]
-    return sum(late) / max(1, len(late))
-
-
-def claim_memory(lens: dict) -> Claim:
-    """Under GA/NPO the gold answer fades after the middle layers; ReLearn keeps related concepts active."""
-    checkpoints = lens["values"]["checkpoints"]
-    late_gold = {k: _late_mean(v["per_site"]["target_prob"]) for k, v in checkpoints.items()}
-    late_related = {k: _late_mean(v["per_site"]["related_mass"]) for k, v in checkpoints.items()}
-    vanilla_gold = late_gold.get("vanilla", 0.0)
-    reverse = [k for k in checkpoints if family(k) in REVERSE]
-    relearn = [k for k in checkpoints if family(k) == "relearn"]
-    best_reverse_related = max((late_related[k] for k in reverse), default=0.0)
-    measured = (
-        "late-layer (last third) gold prob: "
-        + ", ".join(f"{k} {late_gold[k]:.3f}" for k in checkpoints)
-        + "; late related-entity mass: "
-        + ", ".join(f"{k} {late_related[k]:.3f}" for k in checkpoints)
-    )
-    return Claim(
-        "Under GA/NPO the gold answer disappears after the middle layers; ReLearn keeps related concepts active",
-        measured,
-        _verdict(
-            [late_gold[k] < 0.5 * vanilla_gold for k in reverse],
-            [late_related[k] >= best_reverse_related for k in relearn],
-        ),
-    )
-
-
-def claim_circuits(diff: dict) -> Claim:
-    """ReLearn weakens the entity's edges; GA/NPO strengthen a suppression pattern."""
-    entity = diff["values"]["diff"]["entity_edges"]
-    reverse = {k: v for k, v in entity.items() if family(k) in REVERSE}
-    relearn = {k: v for k, v in entity.items() if family(k) == "relearn"}
-    measured = "; ".join(
-        f"{k}: {v['n_weakened']} weakened / {v['n_strengthened']} strengthened"
-        for k, v in entity.items()
-    )
-    return Claim(
-        "ReLearn weakens the entity's edges; GA/NPO strengthen edges (a suppression pattern)",
-        measured + " entity-related edges vs vanilla",
-        _verdict(
-            [v["n_strengthened"] > v["n_weakened"] for v in reverse.values()],
-            [v["n_weakened"] > v["n_strengthened"] for v in relearn.values()],
-        ),
-    )
-
-
-def claim_precision(kfr: dict[str, dict[str, float | None]]) -> Claim:
-    """Changing the precision (fp16 → bf16) lowers GA/NPO's KFR, not ReLearn's."""
-
-    def drop(label: str) -> float | None:
-        fp16, bf16 = kfr[label].get("float16"), kfr[label].get("bfloat16")
-        return None if fp16 is None or bf16 is None else fp16 - bf16
-
-    drops = {k: drop(k) for k in kfr if k != "vanilla"}
-    reverse = [d for k, d in drops.items() if family(k) in REVERSE and d is not None]
-    relearn = [d for k, d in drops.items() if family(k) == "relearn" and d is not None]
-    measured = "; ".join(f"{k} {_fmt(d)}" for k, d in drops.items()) + " (KFR fp16 − KFR bf16)"
-    reverse_ok = [d > KFR_MARGIN for d in reverse]
-    # "not ReLearn's" only means something once the change moves GA/NPO at all.
-    relearn_ok = [abs(d) <= KFR_MARGIN for d in relearn] if any(reverse_ok) else []
-    return Claim(
-        "The precision change (fp16 → bf16) lowers GA/NPO's KFR, not ReLearn's",
-        measured,
-        _verdict(reverse_ok, relearn_ok),
-    )
-
-
-def claim_balance(flat: dict[str, dict[str, float | None]]) -> Claim:
-    """ReLearn keeps retained knowledge and fluency (KRR, LS) at least as well as GA/NPO."""
-    reverse = [k for k in flat if family(k) in REVERSE]
-    relearn = [k for k in flat if family(k) == "relearn"]
-    keys = ("forget.KFR", "retain.KRR", "retain.LS")
-    measured = (
-        "; ".join(f"{k}: " + "/".join(_fmt(flat[k].get(key), 2) for key in keys) for k in flat)
-        + " (KFR/KRR/LS)"
-    )
-    checks = []
-    for k in relearn:
-        for key in ("retain.KRR", "retain.LS"):
-            mine = flat[k].get(key)
-            checks += [
-                mine is not None and flat[r].get(key) is not None and mine >= flat[r][key]
-                for r in reverse
-            ]
-    return Claim(
-        "ReLearn keeps KRR and Linguistic Score at least as high as GA/NPO",
-        measured,
-        _verdict([], checks) if checks else "not reproduced",
-    )
-
-
-TABLE_COLUMNS = (
-    "forget.KFR",
-    "retain.KRR",
-    "retain.LS",
-    "forget.LS",
-    "retain.fluency_proxy",
-    "retain.relevance_proxy",
-    "forget.fact_recall",
-    "retain.fact_recall",
-)
-
-
-def headline_table(table: Table) -> Table:
-    """The report's metrics table: the paper's headline columns (robustness has its own figure)."""
-    keep = [table.columns.index(c) for c in TABLE_COLUMNS if c in table.columns]
-    return Table(
-        table.rows,
-        [table.columns[i] for i in keep],
-        [[row[i] for i in keep] for row in table.cells],
-        [],
-    )
+    settings: dict
+    evals: dict[str, dict]
+    cards: dict[str, dict]
+    augment_stats: dict | None
+    lens: dict[str, dict]
+    shift: dict[str, dict]
+    erasure: dict | None
+    circuits: dict | None
+    circuit_pairs: dict | None
+    circuit_dir: Path
+    forget_split: str
+    retain_split: str
+    timings: list[dict]
+    wall_seconds: float
+    peak_rss_mb: float
 
 
 def _load(path: Path) -> dict:
     return json.loads(path.read_text())
 
 
-def _eval_files(eval_dirs: list[Path]) -> dict[str, Path]:
-    files = {}
-    for folder in eval_dirs:
+def _optional(path: Path) -> dict | None:
+    """A stage's results, or None when that stage did not run."""
+    return _load(path) if path.is_file() else None
+
+
+def load_run(
+    work_dir: Path,
+    settings: dict,
+    checkpoints: dict[str, Path],
+    forget_split: str,
+    retain_split: str,
+    timings: list[dict],
+    wall_seconds: float,
+    peak_rss_mb: float,
+) -> RunResults:
+    """Read the results of every stage of a finished run."""
+    circuit_dir = work_dir / "circuits" / "diff"
+    evals = {}
+    for folder in sorted(work_dir.glob("eval-*")):
         for path in sorted(folder.glob("*.json")):
             if not path.name.startswith("."):
-                files[path.stem] = path
-    return files
+                evals[path.stem] = _load(path)
+    cards = {
+        label: _load(path / "relearn.json")
+        for label, path in checkpoints.items()
+        if (path / "relearn.json").is_file()
+    }
+    stats_file = work_dir / "augment" / "relearn.jsonl.stats.json"
+    return RunResults(
+        settings=settings,
+        evals=evals,
+        cards=cards,
+        augment_stats=_load(stats_file) if stats_file.is_file() else None,
+        lens={
+            s: _load(work_dir / "logit-lens" / s / "logit_lens.json")
+            for s in (forget_split, retain_split)
+        },
+        shift={
+            s: _load(work_dir / "shift" / s / "shift.json") for s in (forget_split, retain_split)
+        },
+        erasure=_optional(work_dir / "erasure" / ERASURE_FILE),
+        circuits=_optional(circuit_dir / "circuit_diff.json"),
+        circuit_pairs=_optional(circuit_dir / "pairs.json"),
+        circuit_dir=circuit_dir,
+        forget_split=forget_split,
+        retain_split=retain_split,
+        timings=timings,
+        wall_seconds=wall_seconds,
+        peak_rss_mb=peak_rss_mb,
+    )
 
 
-def _precision_kfr(results: dict[str, dict]) -> dict[str, dict[str, float | None]]:
-    table = {}
-    for label, data in results.items():
-        flat = flatten(data["values"])
-        table[label] = {"float32": flat.get("forget.KFR")}
-        for precision in ("float16", "bfloat16"):
-            table[label][precision] = next(
-                (
-                    v
-                    for k, v in flat.items()
-                    if k.startswith(f"{precision}/") and k.endswith("forget.KFR")
-                ),
-                None,
-            )
-    return table
+def check_claims(run: RunResults, seed: int = 0) -> list[Claim]:
+    """Every claim of the paper (and ours), checked on the run's saved per-fact results."""
+    forget = run.forget_split
+    checks = [
+        (lambda: claim_entropy(run.shift[forget], seed), "entropy", "shift per fact"),
+        (lambda: claim_memory(run.lens[forget], seed), "memory", "logit lens per fact"),
+        (lambda: claim_precision(run.evals, seed), "precision", "KFR per fact under rounding"),
+        (lambda: claim_balance(run.evals, seed), "balance", "KRR/LS per fact"),
+        (
+            lambda: claim_circuits(run.circuits, run.circuit_pairs, seed),
+            "circuits",
+            "net share per fact",
+        ),
+        (lambda: claim_erasure(run.erasure, seed), "erasure", "recovered share per fact"),
+    ]
+    return [guarded(check, name, statistic) for check, name, statistic in checks]
 
 
-def _safe(claim: Callable[..., Claim], *args: Any) -> Claim:
-    try:
-        return claim(*args)
-    except (KeyError, TypeError, ValueError) as err:
-        return Claim(
-            (claim.__doc__ or claim.__name__).strip(),
-            f"could not be measured: missing {err}",
-            "not measured",
-        )
+def draw_figures(run: RunResults, figures_dir: Path) -> None:
+    """Every figure of the report, each statistic with its 95% bootstrap CI over facts (the same
+    seed, hence the same resample, as the report's numbers). The forget split's lens also gets
+    the full layer × position grid as a PDF (`logit_lens_<split>_heatmap_full.pdf`)."""
+    seed = int(run.settings.get("seed", 0))
+    plot_metrics(metric_estimates(run.evals, seed), figures_dir / "metrics")
+    plot_precision(precision_estimates(run.evals, seed), figures_dir / "precision")
+    plot_dose(run.cards, figures_dir / "dose")
+    for split in (run.forget_split, run.retain_split):
+        plot_logit_lens(run.lens[split], figures_dir, prefix=f"logit_lens_{split}",
+                        full_heatmap=split == run.forget_split, seed=seed)  # fmt: skip
+        plot_shift(run.shift[split], figures_dir, prefix=f"shift_{split}", seed=seed)
+    if run.erasure:
+        plot_erasure(run.erasure, figures_dir)
+    if run.circuits:
+        draw_curve(run.circuits["values"]["circuits"], figures_dir / "circuit_faithfulness")
+        for name in ("circuit_diff.png", "circuit_diff.pdf", "circuits_whole.pdf"):
+            if (run.circuit_dir / name).is_file():
+                shutil.copyfile(run.circuit_dir / name, figures_dir / name)
 
 
-def _table(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def write_report(
-    settings: dict,
-    eval_dirs: list[Path],
-    lens_dir: Path,
-    shift_dir: Path,
-    circuit_dir: Path,
-    figures_dir: Path,
-    timings: list[dict],
-    wall_seconds: float,
-    peak_rss_mb: float,
-    forget_split: str,
-    retain_split: str,
-    entity: str,
-) -> Path:
-    """Draw every figure into `figures_dir` from the saved results and write REPORT.md there."""
+def write_report(run: RunResults, figures_dir: Path) -> Path:
+    """Draw every figure into `figures_dir` and write REPORT.md (and claims.json) there."""
     figures_dir.mkdir(parents=True, exist_ok=True)
-    eval_files = _eval_files(eval_dirs)
-    evals = {label: _load(path) for label, path in eval_files.items()}
-    flat = {label: flatten(data["values"]) for label, data in evals.items()}
-    precision = _precision_kfr(evals)
-    plot_metrics(flat, figures_dir / "metrics")
-    plot_precision(precision, figures_dir / "precision")
-    lens = {
-        split: _load(lens_dir / split / "logit_lens.json") for split in (forget_split, retain_split)
-    }
-    shift = {
-        split: _load(shift_dir / split / "shift.json") for split in (forget_split, retain_split)
-    }
-    for split in (forget_split, retain_split):
-        plot_logit_lens(lens[split], figures_dir, prefix=f"logit_lens_{split}")
-        plot_shift(shift[split], figures_dir, prefix=f"shift_{split}")
-    diff = _load(circuit_dir / "circuit_diff.json")
-    from relearn_interp.circuits.pipeline import draw_curve
+    draw_figures(run, figures_dir)
+    seed = int(run.settings.get("seed", 0))
+    claims = check_claims(run, seed)
+    estimates = metric_estimates(run.evals, seed)
+    write_json(
+        figures_dir / CLAIMS_FILE,
+        {
+            "claims": [c.to_json() for c in claims],
+            "metrics": {
+                label: {key: e.to_json() for key, e in values.items()}
+                for label, values in estimates.items()
+            },
+        },
+    )
+    return write_text(figures_dir / "REPORT.md", render(run, claims, estimates))
 
-    draw_curve(diff["values"]["circuits"], figures_dir / "circuit_faithfulness")
-    for suffix in (".png", ".pdf"):
-        shutil.copyfile(
-            circuit_dir / f"circuit_diff{suffix}", figures_dir / f"circuit_diff{suffix}"
-        )
 
-    claims = [
-        _safe(claim_entropy, shift[forget_split]),
-        _safe(claim_memory, lens[forget_split]),
-        _safe(claim_circuits, diff),
-        _safe(claim_precision, precision),
-        _safe(claim_balance, flat),
+def _authors(results: dict, set_name: str) -> int:
+    """How many authors a set's facts come from (benchmark ids are `authorNNN-relation`)."""
+    return len({item["id"].split("-")[0] for item in results["items"][set_name]})
+
+
+def _not_reached(cards: dict[str, dict]) -> str:
+    missed = [
+        label
+        for label, card in cards.items()
+        if not card.get("forget_target", {}).get("reached", True)
     ]
-    table = headline_table(
-        build_table([eval_files[label] for label in order_methods(list(eval_files))])
+    if not missed:
+        return "Every method reached the forget target, so the claims compare them at one forgetting level."
+    return (
+        f"**Not at the target:** {', '.join(missed)} never reached it within the step cap and "
+        "{is_are} compared at {its_their} best checked step (lowest forget recall); read "
+        "comparisons involving {it_them} with that in mind."
+    ).format(
+        is_are="is" if len(missed) == 1 else "are",
+        its_their="its" if len(missed) == 1 else "their",
+        it_them="it" if len(missed) == 1 else "them",
     )
-    text = _render(
-        settings,
-        table.markdown(),
-        claims,
-        lens,
-        shift,
-        diff,
-        timings,
-        wall_seconds,
-        peak_rss_mb,
-        forget_split,
-        retain_split,
-        entity,
-        evals,
-    )
-    return write_text(figures_dir / "REPORT.md", text)
 
 
-def _render(
-    settings: dict,
-    metrics_md: str,
-    claims: list[Claim],
-    lens: dict[str, dict],
-    shift: dict[str, dict],
-    diff: dict,
-    timings: list[dict],
-    wall_seconds: float,
-    peak_rss_mb: float,
-    forget_split: str,
-    retain_split: str,
-    entity: str,
-    evals: dict[str, dict],
-) -> str:
-    """REPORT.md text from the loaded results (lens and shift keyed by split)."""
-    first_eval = next(iter(evals.values()))
-    backends = first_eval["meta"].get("backends", {})
-    lens_rows = []
-    for label, values in lens[forget_split]["values"]["checkpoints"].items():
-        s = values["summary"]
-        lens_rows.append(
-            [
-                label,
-                _fmt(s["output_target_prob"]),
-                _fmt(s["max_target_prob"]),
-                _fmt(s["hidden_top10_fraction"], 2),
-                _fmt(s["first_top10_layer_median"], 1),
-                _fmt(s["output_related_mass"]),
-                _fmt(s["max_related_mass"]),
-            ]
-        )
-    shift_rows = []
-    for label, values in shift[forget_split]["values"]["models"].items():
-        m, moved = values["mean"], values["moved_fraction"]
-        shift_rows.append(
-            [
-                label,
-                _fmt(m.get("kl")),
-                _fmt(m.get("js")),
-                f"{m['entropy_change']:+.2f}",
-                _fmt(values["base_top1_kept_rate"], 2),
-            ]
-            + [_fmt(moved.get(d), 2) for d in sorted(moved)]
-        )
-    destinations = sorted(
-        next(iter(shift[forget_split]["values"]["models"].values()))["moved_fraction"]
-    )
-    circuit_rows = []
-    for label, values in diff["values"]["circuits"].items():
-        entity_edges = diff["values"]["diff"]["entity_edges"].get(label, {})
-        circuit_rows.append(
-            [
-                label,
-                str(values["circuit"]["n_edges"]),
-                _fmt(values["circuit"]["faithfulness"], 2),
-                str(entity_edges.get("n_weakened", "–")),
-                str(entity_edges.get("n_strengthened", "–")),
-            ]
-        )
-    timing_rows = [
-        [
-            t["stage"],
-            f"{t['seconds']:.0f}",
-            "yes" if t["cached"] else "no",
-            _fmt(t.get("peak_rss_mb"), 0),
-        ]
-        for t in timings
-    ]
-    claim_rows = [[c.claim, c.measured, f"**{c.verdict}**"] for c in claims]
+def render(run: RunResults, claims: list[Claim], estimates: dict) -> str:
+    """REPORT.md's text."""
+    s, forget, retain = run.settings, run.forget_split, run.retain_split
     version_text = ", ".join(f"{k} {v}" for k, v in versions().items())
-    return f"""# relearn-interp report: preset `{settings["preset"]}`
+    first = next(iter(run.evals.values()))
+    n_forget, n_retain = first["values"]["forget"]["n"], first["values"]["retain"]["n"]
+    a_forget, a_retain = _authors(first, "forget"), _authors(first, "retain")
+    seed = int(s.get("seed", 0))
+    return f"""# relearn-interp report: preset `{s["preset"]}`
 
-Produced by `relearn-interp reproduce --preset {settings["preset"]}` from saved results
-(`relearn-interp figures` redraws it). Forget set: `{forget_split}`; retain set: `{retain_split}`;
-circuit entity: {entity}. Wall time {wall_seconds / 60:.1f} min for this invocation (cached stages
-cost nothing; the stage table gives each stage's own time); peak RSS {peak_rss_mb:,.0f} MB
-(the main process plus the analysis processes it starts, sampled every 0.2 s).
+Produced by `relearn-interp reproduce --preset {s["preset"]}` from saved results
+(`relearn-interp figures` redraws it). Forget set: `{forget}` ({n_forget} facts of {a_forget} authors,
+also asked with their paraphrased questions); KRR is scored on the held-out `{retain}`
+({n_retain} facts of {a_retain} other authors), which no retain term trained on. Every method was
+trained to one forget target (recall ≤ {s.get("target_recall")}); its dose is below. Wall time
+{run.wall_seconds / 60:.1f} min for this invocation (cached stages cost nothing; the stage table
+gives each stage's own time); peak RSS {run.peak_rss_mb:,.0f} MB (the main process plus the
+analysis processes it starts, sampled every 0.2 s).
 Versions: {version_text}.
 
-## Mechanism claims of the paper, checked
+Every number in brackets is a 95% percentile bootstrap CI over facts (2,000 resamples, one
+resample shared by every checkpoint, so differences are paired); `claims.json` holds them all.
 
-{_table(["claim", "measured here", "verdict"], claim_rows)}
+## Claims, checked
+
+{_not_reached(run.cards)}
+
+{claims_section(claims)}
+
+## Dose: what each method needed to reach the forget target
+
+![dose](dose.png)
+
+{dose_section(run.cards)}
 
 ## Metrics
 
 ![metrics](metrics.png)
 
-{metrics_md}
+{metrics_section(estimates)}
 
-Backends: {"; ".join(f"{k}: {v}" for k, v in backends.items())}.
+Backends (proxies are named as such):
+
+{backends_section(run.evals)}
 
 ![precision](precision.png)
 
+## The ReLearn training data
+
+{augment_section(run.augment_stats)}
+
 ## Knowledge memory: logit lens on the forget set
 
-![logit lens](logit_lens_{forget_split}_layers.png)
+![logit lens](logit_lens_{forget}_layers.png)
 
-![heatmap](logit_lens_{forget_split}_heatmap.png)
+![heatmap](logit_lens_{forget}_heatmap.png)
 
-{_table(["checkpoint", "gold prob at output", "max gold prob over layers", "gold in top-10 inside but not at output", "first top-10 layer (median)", "related mass at output", "max related mass"], lens_rows)}
+{lens_section(run.lens[forget])}
 
 ## Knowledge distribution: token-distribution shift against vanilla on the forget set
 
-![entropy](shift_{forget_split}_entropy.png) ![rank](shift_{forget_split}_rank.png) ![mass](shift_{forget_split}_mass.png)
+![entropy](shift_{forget}_entropy.png) ![rank](shift_{forget}_rank.png) ![mass](shift_{forget}_mass.png)
 
-{_table(["checkpoint", "KL", "JS", "entropy change (nats)", "vanilla top-1 kept"] + [f"moved to {d}" for d in destinations], shift_rows)}
+{shift_section(run.shift[forget])}
 
-## Knowledge circuits of {entity}
+## Knowledge circuits of the forget authors
 
-![circuit diff](circuit_diff.png)
+{circuits_section(run.circuits)}
 
-![faithfulness](circuit_faithfulness.png)
+## Beyond the paper: erased, or only suppressed?
 
-{_table(["checkpoint", "edges kept", "faithfulness", "entity edges weakened", "entity edges strengthened"], circuit_rows)}
+{erasure_section(run.erasure, seed)}
 
 ## Stages
 
-{_table(["stage", "seconds", "cached", "peak RSS during the stage (MB)"], timing_rows)}
+{stages_section(run.timings)}
 
-Settings: `{json.dumps(settings)}`
+Settings: `{json.dumps(s)}`
 """

@@ -44,6 +44,18 @@ def source_hash(paths: tuple[str, ...]) -> str:
     return digest.hexdigest()[:12]
 
 
+@pytest.fixture(scope="module")
+def one_thread():
+    """On two shared cores torch's second thread mostly waits: tiny-model steps and generation
+    run several times faster on one (use with `pytestmark = pytest.mark.usefixtures(...)`)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="session")
 def world():
     from unlearn.data.benchmark import build_world
@@ -82,7 +94,8 @@ def vanilla_ckpt(bench_dir) -> Path:
 @pytest.fixture(scope="session")
 def tiny_run(vanilla_ckpt, tmp_path_factory) -> Path:
     """The main job on the tiny preset, starting from the cached vanilla checkpoint (run once)."""
-    from relearn_interp.reproduce import ReproduceSettings, reproduce
+    from relearn_interp.main_settings import ReproduceSettings
+    from relearn_interp.reproduce import reproduce
 
     work = tmp_path_factory.mktemp("run") / "tiny"
     settings = ReproduceSettings.for_preset("tiny", vanilla=str(vanilla_ckpt))

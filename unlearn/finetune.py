@@ -18,7 +18,8 @@ from unlearn.eval.recall import fact_recall
 from unlearn.io import atomic_dir, check_output_dir, hash_json, versions, write_json
 from unlearn.methods import SFT
 from unlearn.models import CARD_FILE, load_model
-from unlearn.train import TrainConfig, fit
+from unlearn.train import fit
+from unlearn.train_config import TrainConfig
 
 
 @dataclass

@@ -147,13 +147,34 @@ def atomic_dir(out: str | Path, overwrite: bool = False) -> Iterator[Path]:
         os.replace(tmp, out)
 
 
-def read_json(path: str | Path, what: str = "file") -> Any:
-    """Read JSON, turning a missing or malformed file into a one-line UserError."""
+def read_text(path: str | Path, what: str = "file") -> str:
+    """Read a UTF-8 text file (a byte-order mark is allowed); a missing, unreadable or
+    non-UTF-8 file is a one-line UserError naming the line of the first bad byte."""
     path = Path(path)
+    if path.is_dir():
+        raise UserError(f"{what} {path} is a folder, not a file")
     if not path.is_file():
         raise UserError(f"{what} {path} does not exist")
     try:
-        return json.loads(path.read_text())
+        data = path.read_bytes()
+    except OSError as err:
+        raise UserError(f"{what} {path} cannot be read: {err.strerror}") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise UserError(
+            f"{what} {path} is not UTF-8 text (byte 0x{data[err.start]:02x} on line {line}); "
+            "save it as UTF-8"
+        ) from None
+
+
+def read_json(path: str | Path, what: str = "file") -> Any:
+    """Read JSON, turning a missing or malformed file into a one-line UserError."""
+    path = Path(path)
+    text = read_text(path, what)
+    try:
+        return json.loads(text)
     except json.JSONDecodeError as err:
         raise UserError(
             f"{what} {path} is not valid JSON: {err.msg} at line {err.lineno}"
@@ -163,10 +184,8 @@ def read_json(path: str | Path, what: str = "file") -> Any:
 def read_jsonl(path: str | Path, what: str = "file") -> list[dict[str, Any]]:
     """Read JSON Lines; a bad line is reported with its number."""
     path = Path(path)
-    if not path.is_file():
-        raise UserError(f"{what} {path} does not exist")
     rows = []
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
+    for number, line in enumerate(read_text(path, what).splitlines(), start=1):
         if not line.strip():
             continue
         try:

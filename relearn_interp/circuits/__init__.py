@@ -1,2 +1,3 @@
-"""Knowledge circuits: edge attribution patching (EAP, EAP-IG) with grouped-query attention, pruning,
-faithfulness, export, drawing and diffs between checkpoints. See docs/knowledge-circuits.md."""
+"""Knowledge circuits: edge attribution patching (EAP, EAP-IG) with grouped-query attention, circuits
+sized by held-out normalised faithfulness (MIB's grid, CPR/CMD), export, drawing, and checkpoint
+diffs on a fixed edge set with bootstrap intervals. See docs/knowledge-circuits.md."""

@@ -25,7 +25,6 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from jaxtyping import Float
 from torch import Tensor
 from tqdm.auto import tqdm
@@ -41,42 +40,12 @@ from relearn_interp.circuits.graph import (
     qkv_input_hook,
     without_split_inputs,
 )
+from relearn_interp.circuits.metrics import METRICS, clean_reference, metric_per_pair
 from relearn_interp.circuits.pairs import Batch
 from unlearn.errors import UserError
 
-METRICS = ("logit_diff", "prob_diff", "kl")
 METHODS = ("eap", "eap-ig")
 DEFAULT_IG_STEPS = 5
-
-
-def last_logits(
-    logits: Float[Tensor, "batch pos vocab"], batch: Batch
-) -> Float[Tensor, "batch vocab"]:
-    """Logits at each prompt's last real position."""
-    return logits[torch.arange(batch.size, device=logits.device), batch.last].float()
-
-
-def metric_per_pair(
-    name: str,
-    logits: Float[Tensor, "batch pos vocab"],
-    batch: Batch,
-    clean_logprobs: Float[Tensor, "batch vocab"] | None = None,
-) -> Float[Tensor, " batch"]:
-    """The metric of each pair: gold − corrupted-gold logit or probability, or KL(clean ‖ this run)."""
-    final = last_logits(logits, batch)
-    rows = torch.arange(batch.size, device=final.device)
-    if name == "logit_diff":
-        return final[rows, batch.gold] - final[rows, batch.corrupted_gold]
-    if name == "prob_diff":
-        probs = final.softmax(-1)
-        return probs[rows, batch.gold] - probs[rows, batch.corrupted_gold]
-    if name == "kl":
-        if clean_logprobs is None:
-            raise ValueError("the kl metric needs the clean log-probabilities")
-        return F.kl_div(
-            final.log_softmax(-1), clean_logprobs, log_target=True, reduction="none"
-        ).sum(-1)
-    raise UserError(f"unknown metric {name!r}; valid: {', '.join(METRICS)}")
 
 
 @dataclass
@@ -84,13 +53,16 @@ class EdgeScores:
     """Scores of every edge (zeros where no edge exists), averaged over the pairs.
 
     `subject_scores` is the part of each score read at the subject positions (where the clean and
-    corrupted prompts differ): the entity-related share of an edge.
+    corrupted prompts differ): the entity-related share of an edge. `per_pair` (kept in memory
+    only, when asked for) holds each pair's own scores, in the order of `pair_ids`.
     """
 
     graph: Graph
     scores: Float[Tensor, "up down"]
     subject_scores: Float[Tensor, "up down"] | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    per_pair: Float[Tensor, "pair up down"] | None = None
+    pair_ids: list[str] = field(default_factory=list)
 
     def save(self, path: str | Path) -> Path:
         """Save as a compressed .npz (arrays plus the graph shape and meta as JSON)."""
@@ -200,17 +172,18 @@ class _ChunkPass:
         batch: Batch,
         rows: slice,
         positions: slice,
-        scores: Tensor,
-        subject_scores: Tensor | None,
+        totals: _Totals,
+        first_pair: int,
     ) -> None:
         self.model, self.graph, self.batch = model, graph, batch
         self.rows, self.positions = rows, positions
-        self.scores, self.subject_scores = scores, subject_scores
+        self.totals, self.first_pair = totals, first_pair
         dtype = model_dtype(model)
         n_pos = positions.stop - positions.start
+        # [batch, rows, pos, d]: one batched matmul per layer gives every pair's own scores
         self.diff = torch.zeros(
-            rows.stop - rows.start,
             batch.size,
+            rows.stop - rows.start,
             n_pos,
             model.cfg.d_model,
             dtype=dtype,
@@ -231,8 +204,8 @@ class _ChunkPass:
             rows = as_rows(tensor.detach())[:, :, self.positions]
             lo, hi = max(first_row, self.rows.start), min(first_row + rows.shape[0], self.rows.stop)
             if lo < hi:
-                self.diff[lo - self.rows.start : hi - self.rows.start].add_(
-                    rows[lo - first_row : hi - first_row], alpha=sign
+                self.diff[:, lo - self.rows.start : hi - self.rows.start].add_(
+                    rows[lo - first_row : hi - first_row].transpose(0, 1), alpha=sign
                 )
 
         return hook
@@ -249,20 +222,20 @@ class _ChunkPass:
             self._accumulate(visible, sorted(waiting, key=lambda item: item[0].start))
 
     def _accumulate(self, visible: int, readers: list[tuple[slice, Tensor]]) -> None:
-        """scores[writers before, readers] += diff · grad, as one matmul streaming the diff once."""
+        """scores[writers before, readers] += diff · grad, one batched matmul per pair."""
         hi = min(self.rows.stop, visible)
         if hi <= self.rows.start:
             return
         # q, k and v columns of a layer are contiguous: one block [start, stop)
         start, stop = readers[0][0].start, readers[-1][0].stop
         grads = torch.cat([grad for _, grad in readers]).to(self.diff.dtype)  # [readers, b, p, d]
-        if self.subject_scores is not None:
+        if self.totals.subject is not None:
             grads = torch.cat([grads, grads * self.subject])
-        diff = self.diff[: hi - self.rows.start].reshape(hi - self.rows.start, -1)
-        product = self.weight * (diff @ grads.reshape(grads.shape[0], -1).T).float()
-        self.scores[self.rows.start : hi, start:stop] += product[:, : stop - start]
-        if self.subject_scores is not None:
-            self.subject_scores[self.rows.start : hi, start:stop] += product[:, stop - start :]
+        n_rows, (n_readers, size, n_pos, width) = hi - self.rows.start, grads.shape
+        diff = self.diff[:, :n_rows].reshape(size, n_rows, n_pos * width)
+        grads = grads.permute(1, 2, 3, 0).reshape(size, n_pos * width, n_readers)
+        product = self.weight * torch.bmm(diff, grads).float()  # [b, rows, readers]
+        self.totals.add(self, slice(self.rows.start, hi), slice(start, stop), product)
 
     def reader_hooks(self) -> list[tuple[str, Callable[..., Tensor]]]:
         def make(name: str, cols: slice, visible: int) -> Callable[..., Tensor]:
@@ -283,6 +256,25 @@ class _ChunkPass:
         return [
             (name, make(name, cols, visible)) for name, cols, visible in reader_specs(self.graph)
         ]
+
+
+@dataclass
+class _Totals:
+    """Running sums of the scores (and their subject part, and each pair's own scores)."""
+
+    scores: Tensor
+    subject: Tensor | None
+    per_pair: Tensor | None
+
+    def add(self, run: _ChunkPass, rows: slice, cols: slice, product: Tensor) -> None:
+        """Add a [batch, rows, readers (then their subject parts)] product of one chunk pass."""
+        n = cols.stop - cols.start
+        self.scores[rows, cols] += product[:, :, :n].sum(0)
+        if self.subject is not None:
+            self.subject[rows, cols] += product[:, :, n:].sum(0)
+        if self.per_pair is not None:
+            pairs = slice(run.first_pair, run.first_pair + product.shape[0])
+            self.per_pair[pairs, rows, cols] += product[:, :, :n]
 
 
 def _gradient_pass(
@@ -309,8 +301,8 @@ def _gradient_pass(
     with torch.enable_grad():
         with model.hooks(fwd_hooks=hooks):
             logits = model(batch.clean)
-        if first and metric == "kl":
-            clean_logprobs = last_logits(logits, batch).log_softmax(-1).detach()
+        if first:
+            clean_logprobs = clean_reference(metric, logits, batch)
         value = metric_per_pair(metric, logits, batch, clean_logprobs).sum()
         torch.autograd.grad(value, leaves[0])
     missing = {name for name, _, _ in reader_specs(run.graph)} - run.fired
@@ -331,9 +323,11 @@ def attribute(
     layers_per_chunk: int | None = None,
     positions_per_chunk: int | None = None,
     subject: bool = True,
+    per_pair: bool = False,
     progress: bool = True,
 ) -> EdgeScores:
-    """Score every edge with EAP or EAP-IG, averaged over the pairs of `batches`."""
+    """Score every edge with EAP or EAP-IG, averaged over the pairs of `batches` (and, with
+    `per_pair`, for each pair: n_pairs × n_upstream × n_downstream floats)."""
     if method not in METHODS:
         raise UserError(f"unknown method {method!r}; valid: {', '.join(METHODS)}")
     if metric not in METRICS:
@@ -346,21 +340,29 @@ def attribute(
         raise UserError(f"ig steps must be at least 1, got {ig_steps}")
     graph = Graph.from_model(model)
     device = batches[0].clean.device
-    scores = torch.zeros(graph.n_upstream, graph.n_downstream, device=device)
-    subject_scores = torch.zeros_like(scores) if subject else None
+    n_pairs = sum(batch.size for batch in batches)
+    shape = (graph.n_upstream, graph.n_downstream)
+    totals = _Totals(
+        scores=torch.zeros(shape, device=device),
+        subject=torch.zeros(shape, device=device) if subject else None,
+        per_pair=torch.zeros((n_pairs, *shape), device=device) if per_pair else None,
+    )
     alphas = [1.0] if method == "eap" else [step / ig_steps for step in range(ig_steps, 0, -1)]
     chunks = row_chunks(graph, layers_per_chunk)
+    first_pair = 0
     with edge_hooks(model):
         for batch in tqdm(batches, desc=f"{method} scores", disable=not progress, leave=False):
             for rows in chunks:
                 for positions in position_chunks(batch.n_positions, positions_per_chunk):
-                    run = _ChunkPass(model, graph, batch, rows, positions, scores, subject_scores)
+                    run = _ChunkPass(model, graph, batch, rows, positions, totals, first_pair)
                     _score_chunk(run, metric, alphas)
-    n_pairs = sum(batch.size for batch in batches)
+            first_pair += batch.size
     allowed = graph.allowed.to(device)
-    scores = torch.where(allowed, scores / n_pairs, 0.0).cpu()
-    if subject_scores is not None:
-        subject_scores = torch.where(allowed, subject_scores / n_pairs, 0.0).cpu()
+    scores = torch.where(allowed, totals.scores / n_pairs, 0.0).cpu()
+    subject_scores = None
+    if totals.subject is not None:
+        subject_scores = torch.where(allowed, totals.subject / n_pairs, 0.0).cpu()
+    pairs = None if totals.per_pair is None else torch.where(allowed, totals.per_pair, 0.0).cpu()
     meta = {
         "method": method,
         "metric": metric,
@@ -368,7 +370,7 @@ def attribute(
         "n_pairs": n_pairs,
         "sign": "noising: metric(edge corrupted) - metric(clean), first order",
     }
-    return EdgeScores(graph, scores, subject_scores, meta)
+    return EdgeScores(graph, scores, subject_scores, meta, per_pair=pairs)
 
 
 def _score_chunk(run: _ChunkPass, metric: str, alphas: list[float]) -> None:

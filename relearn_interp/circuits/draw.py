@@ -31,6 +31,9 @@ EDGE_COLOURS = {
 NODE_COLOURS = {"input": "#f0f0f0", "head": "#d9d9d9", "mlp": "#bdbdbd", "logits": "#f0f0f0"}
 PORT_COLOURS = {"q": _PAIRED[1], "k": _PAIRED[3], "v": _PAIRED[7]}
 MAX_WIDTH = 4.0
+# Curved arrows are one patch each: past this many edges, straight lines (edges run upwards anyway)
+MAX_ARROWS = 600
+ARROWS = {"arrows": True, "arrowsize": 6, "connectionstyle": "arc3,rad=0.08", "node_size": 60}
 
 
 def layout(n_layers: int, n_heads: int, n_kv_heads: int) -> dict[str, tuple[float, float]]:
@@ -81,10 +84,7 @@ def draw_circuit(
             width=[0.3 + MAX_WIDTH * d["abs_score"] / scale for *_, d in scored],
             edge_color=[colours(d["kind"], d["score"]) for *_, d in scored],
             alpha=0.85,
-            arrows=True,
-            arrowsize=6,
-            connectionstyle="arc3,rad=0.08",
-            node_size=60,
+            **(ARROWS if len(scored) <= MAX_ARROWS else {"arrows": False}),
         )
     kinds = nx.get_node_attributes(circuit, "kind")
     for kind, shape, size in (

@@ -1,11 +1,10 @@
-"""Clean/corrupted prompt pairs of equal token length, from the fact triples or a user CSV.
+"""Clean/corrupted prompt pairs of equal token length: the types, batches, held-out halves, CSV pairs.
 
-From the triples: the clean prompt is the chat prompt of a fact's question followed by the answer
-up to the object (`QARecord.answer_prefix`), tokenized exactly as in training; the gold token is
-the first token of the object as it continues that answer. The corrupted prompt asks the same
-relation about another author whose prompt has the same token length (so the names have the same
-token length), and its object's first token is the corrupted gold. Pairs whose two first tokens
-coincide carry no logit difference and are skipped, and counted.
+A pair's metric is read at its target positions: the last `len(targets)` positions of the clean
+prompt predict `targets` (teacher-forced: the prompt ends with all targets but the last). Pairs
+from fact triples have one target, the gold token, and know the corrupted prompt's gold token;
+pairs from name swaps (entities without triples) have several targets and no corrupted gold.
+Builders live in `fact_pairs` (triples) and `name_pairs` (records that name the entity).
 
 From a CSV (columns clean, corrupted, gold, corrupted_gold): prompts are used verbatim
 (tokenized with the tokenizer's special tokens); gold texts are continuations, so include the
@@ -26,25 +25,27 @@ from jaxtyping import Bool, Int
 from torch import Tensor
 from transformers import PreTrainedTokenizerBase
 
-from unlearn.data.records import QARecord
 from unlearn.errors import UserError
-from unlearn.prompting import has_chat_template, prompt_ids
 
 CSV_COLUMNS = ("clean", "corrupted", "gold", "corrupted_gold")
 SKIP_SAME_TOKEN = "same_first_token"
 SKIP_NO_PARTNER = "no_equal_length_subject"
 SKIP_NO_CLOZE = "object_not_in_answer"
+SKIP_COPIES_SUBJECT = "object_copies_subject"
+NO_GOLD = -1  # corrupted_gold of a batch row whose pair has none
 
 
 @dataclass(frozen=True)
 class Pair:
-    """One clean/corrupted pair; `subject_positions` are where the two prompts differ."""
+    """One clean/corrupted pair; `fact` names the clean record (its partners share it)."""
 
     id: str
     clean_ids: list[int]
     corrupted_ids: list[int]
     gold: int
-    corrupted_gold: int
+    corrupted_gold: int | None
+    target_ids: tuple[int, ...] = ()
+    fact: str = ""
     clean_text: str = ""
     corrupted_text: str = ""
     gold_text: str = ""
@@ -52,6 +53,16 @@ class Pair:
     subject: str = ""
     corrupted_subject: str = ""
     relation: str = ""
+
+    @property
+    def targets(self) -> list[int]:
+        """Token ids the last positions predict (just the gold token for a cloze pair)."""
+        return list(self.target_ids) or [self.gold]
+
+    @property
+    def target_positions(self) -> list[int]:
+        n = len(self.clean_ids)
+        return list(range(n - len(self.targets), n))
 
     @property
     def subject_positions(self) -> list[int]:
@@ -64,19 +75,29 @@ class Pair:
 
 @dataclass
 class PairSet:
-    """The pairs used, and the ids skipped per reason."""
+    """The pairs used, how they were corrupted, and the ids skipped per reason."""
 
     pairs: list[Pair]
     source: str
     skipped: dict[str, list[str]] = field(default_factory=dict)
+    corruption: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
             "source": self.source,
+            "corruption": self.corruption,
             "n_pairs": len(self.pairs),
+            "n_facts": len({p.fact or p.id for p in self.pairs}),
             "skipped": {reason: len(ids) for reason, ids in self.skipped.items()},
             "skipped_ids": self.skipped,
-            "pairs": [{**asdict(p), "subject_positions": p.subject_positions} for p in self.pairs],
+            "pairs": [
+                {
+                    **asdict(p),
+                    "target_ids": p.targets,
+                    "subject_positions": p.subject_positions,
+                }
+                for p in self.pairs
+            ],
         }
 
 
@@ -90,6 +111,9 @@ class Batch:
     corrupted_gold: Int[Tensor, " batch"]
     last: Int[Tensor, " batch"]
     subject: Bool[Tensor, "batch pos"]
+    targets: Int[Tensor, "batch target"]
+    target_ids: Int[Tensor, "batch target"]
+    target_mask: Bool[Tensor, "batch target"]
 
     @property
     def size(self) -> int:
@@ -100,99 +124,98 @@ class Batch:
         return int(self.clean.shape[1])
 
 
-def cloze(
-    tokenizer: PreTrainedTokenizerBase, question: str, answer: str, obj: str
-) -> tuple[list[int], int] | None:
-    """(prompt + answer tokens before the object, first object token), tokenized as in training."""
-    if not tokenizer.is_fast:
+def make_batches(
+    pairs: Sequence[Pair], batch_size: int, pad_id: int, device: torch.device | str
+) -> list[Batch]:
+    """Right-padded batches of `batch_size` pairs, on `device`."""
+    if batch_size < 1:
+        raise UserError(f"batch size must be at least 1, got {batch_size}")
+    batches = []
+    for start in range(0, len(pairs), batch_size):
+        chunk = pairs[start : start + batch_size]
+        length = max(len(p.clean_ids) for p in chunk)
+        width = max(len(p.targets) for p in chunk)
+        clean = torch.full((len(chunk), length), pad_id, dtype=torch.long)
+        corrupted = clean.clone()
+        targets = torch.zeros((len(chunk), width), dtype=torch.long)
+        target_ids = torch.zeros_like(targets)
+        target_mask = torch.zeros((len(chunk), width), dtype=torch.bool)
+        for row, pair in enumerate(chunk):
+            clean[row, : len(pair.clean_ids)] = torch.tensor(pair.clean_ids)
+            corrupted[row, : len(pair.corrupted_ids)] = torch.tensor(pair.corrupted_ids)
+            k = len(pair.targets)
+            targets[row] = pair.target_positions[-1]  # padding repeats the last target
+            targets[row, :k] = torch.tensor(pair.target_positions)
+            target_ids[row, :k] = torch.tensor(pair.targets)
+            target_mask[row, :k] = True
+        gold = [p.corrupted_gold if p.corrupted_gold is not None else NO_GOLD for p in chunk]
+        batches.append(
+            Batch(
+                clean=clean.to(device),
+                corrupted=corrupted.to(device),
+                gold=torch.tensor([p.gold for p in chunk], device=device),
+                corrupted_gold=torch.tensor(gold, device=device),
+                last=torch.tensor([len(p.clean_ids) - 1 for p in chunk], device=device),
+                subject=(clean != corrupted).to(device),
+                targets=targets.to(device),
+                target_ids=target_ids.to(device),
+                target_mask=target_mask.to(device),
+            )
+        )
+    return batches
+
+
+def pad_id(tokenizer: PreTrainedTokenizerBase) -> int:
+    """A padding id (never read: padding sits after every prompt's last token)."""
+    for candidate in (tokenizer.pad_token_id, tokenizer.eos_token_id):
+        if candidate is not None:
+            return int(candidate)
+    return 0
+
+
+def _facts(pairs: Sequence[Pair]) -> dict[str, list[Pair]]:
+    grouped: dict[str, list[Pair]] = {}
+    for pair in pairs:
+        grouped.setdefault(pair.fact or pair.id, []).append(pair)
+    return grouped
+
+
+def split_heldout(pairs: Sequence[Pair], seed: int = 0) -> tuple[list[Pair], list[Pair]]:
+    """(selection, held-out) halves, split by fact: every partner of a fact goes to the same half.
+
+    Facts are ordered by relation (shuffled within it by `seed`) and dealt alternately, so each
+    relation with two or more facts appears in both halves.
+    """
+    grouped = _facts(pairs)
+    if len(grouped) < 2:
         raise UserError(
-            "circuit pairs need a fast tokenizer (offset mapping); this checkpoint's is not"
+            f"held-out faithfulness needs pairs from at least two facts (clean prompts); got {len(grouped)}"
         )
-    text = answer if has_chat_template(tokenizer) else " " + answer
-    if obj not in text:
-        return None
-    start = text.index(obj)
-    encoded = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
-    ids, offsets = encoded["input_ids"], encoded["offset_mapping"]
-    first = next((i for i, (_, end) in enumerate(offsets) if end > start), None)
-    if first is None:
-        return None
-    return prompt_ids(tokenizer, question) + ids[:first], ids[first]
+    rng = random.Random(f"heldout:{seed}")
+    keys = {fact: (group[0].relation, rng.random()) for fact, group in sorted(grouped.items())}
+    halves: tuple[list[Pair], list[Pair]] = ([], [])
+    for index, fact in enumerate(sorted(grouped, key=keys.__getitem__)):
+        halves[index % 2].extend(grouped[fact])
+    return halves
 
 
-def _decode(tokenizer: PreTrainedTokenizerBase, ids: Sequence[int] | int) -> str:
-    return tokenizer.decode([ids] if isinstance(ids, int) else list(ids))
-
-
-def entity_pairs(
-    tokenizer: PreTrainedTokenizerBase, records: list[QARecord], entity: str, seed: int = 0
-) -> PairSet:
-    """Pairs for every fact of `entity`, each corrupted by a same-length author (chosen with `seed`)."""
-    by_subject: dict[str, dict[str, QARecord]] = {}
-    for record in records:
-        if record.fact is not None:
-            by_subject.setdefault(record.fact.subject, {}).setdefault(record.fact.relation, record)
-    match = next((s for s in by_subject if s.lower() == entity.strip().lower()), None)
-    if match is None:
-        known = ", ".join(sorted(by_subject)[:5]) or "none (the data holds no fact triples)"
-        raise UserError(f"no facts about {entity!r} in the data; subjects include: {known}")
-    others = sorted(s for s in by_subject if s != match)
-    pairs: list[Pair] = []
-    skipped: dict[str, list[str]] = {}
-    for relation, record in by_subject[match].items():
-        clean = cloze(tokenizer, record.question, record.answer, record.fact.object)
-        if clean is None:
-            skipped.setdefault(SKIP_NO_CLOZE, []).append(record.id)
+def limit_pairs(pairs: PairSet, max_pairs: int | None, seed: int = 0) -> PairSet:
+    """At most `max_pairs` pairs, keeping whole facts drawn in a seeded order."""
+    if max_pairs is None or len(pairs.pairs) <= max_pairs:
+        return pairs
+    grouped = _facts(pairs.pairs)
+    order = sorted(grouped)
+    random.Random(f"limit:{seed}").shuffle(order)
+    kept: list[Pair] = []
+    for fact in order:
+        if len(kept) + len(grouped[fact]) > max_pairs:
             continue
-        candidates = [s for s in others if relation in by_subject[s]]
-        random.Random(f"{seed}:{record.id}").shuffle(candidates)
-        pair, reason = _partner(
-            tokenizer, record, clean, [by_subject[s][relation] for s in candidates]
-        )
-        if pair is None:
-            skipped.setdefault(reason, []).append(record.id)
-        else:
-            pairs.append(pair)
-    if not pairs:
-        counts = ", ".join(f"{len(ids)} {reason}" for reason, ids in skipped.items())
-        raise UserError(
-            f"no usable clean/corrupted pairs for {match!r} ({counts}); add authors whose names have the same token length"
-        )
-    return PairSet(pairs, source=f"entity:{match}", skipped=skipped)
-
-
-def _partner(
-    tokenizer: PreTrainedTokenizerBase,
-    record: QARecord,
-    clean: tuple[list[int], int],
-    candidates: list[QARecord],
-) -> tuple[Pair | None, str]:
-    """The first candidate whose prompt has the clean prompt's length and a different first object token."""
-    clean_ids, gold = clean
-    reason = SKIP_NO_PARTNER
-    for other in candidates:
-        corrupted = cloze(tokenizer, other.question, other.answer, other.fact.object)
-        if corrupted is None or len(corrupted[0]) != len(clean_ids):
-            continue
-        if corrupted[1] == gold:
-            reason = SKIP_SAME_TOKEN
-            continue
-        pair = Pair(
-            id=record.id,
-            clean_ids=clean_ids,
-            corrupted_ids=corrupted[0],
-            gold=gold,
-            corrupted_gold=corrupted[1],
-            clean_text=_decode(tokenizer, clean_ids),
-            corrupted_text=_decode(tokenizer, corrupted[0]),
-            gold_text=_decode(tokenizer, gold),
-            corrupted_gold_text=_decode(tokenizer, corrupted[1]),
-            subject=record.fact.subject,
-            corrupted_subject=other.fact.subject,
-            relation=record.fact.relation,
-        )
-        return pair, ""
-    return None, reason
+        kept.extend(grouped[fact])
+    if not kept:
+        raise UserError(f"--max-pairs {max_pairs} is smaller than one fact's pairs; raise it")
+    dropped = sorted({p.fact or p.id for p in pairs.pairs} - {p.fact or p.id for p in kept})
+    skipped = {**pairs.skipped, "over_max_pairs": dropped}
+    return PairSet(kept, pairs.source, skipped, pairs.corruption)
 
 
 def csv_pairs(tokenizer: PreTrainedTokenizerBase, path: str | Path) -> PairSet:
@@ -230,6 +253,7 @@ def csv_pairs(tokenizer: PreTrainedTokenizerBase, path: str | Path) -> PairSet:
                 corrupted_ids=corrupted,
                 gold=gold,
                 corrupted_gold=corrupted_gold,
+                fact=row["clean"],
                 clean_text=row["clean"],
                 corrupted_text=row["corrupted"],
                 gold_text=row["gold"],
@@ -245,7 +269,7 @@ def csv_pairs(tokenizer: PreTrainedTokenizerBase, path: str | Path) -> PairSet:
         raise UserError(
             f"pairs file {path} holds no usable pairs (every gold equals its corrupted gold, or it is empty)"
         )
-    return PairSet(pairs, source=f"csv:{path.name}", skipped=skipped)
+    return PairSet(pairs, source=f"csv:{path.name}", skipped=skipped, corruption="as in the CSV")
 
 
 def _first_token(
@@ -255,39 +279,3 @@ def _first_token(
     if not ids:
         raise UserError(f"pairs file {path} line {number}: {column} is empty")
     return int(ids[0])
-
-
-def make_batches(
-    pairs: Sequence[Pair], batch_size: int, pad_id: int, device: torch.device | str
-) -> list[Batch]:
-    """Right-padded batches of `batch_size` pairs, on `device`."""
-    if batch_size < 1:
-        raise UserError(f"batch size must be at least 1, got {batch_size}")
-    batches = []
-    for start in range(0, len(pairs), batch_size):
-        chunk = pairs[start : start + batch_size]
-        length = max(len(p.clean_ids) for p in chunk)
-        clean = torch.full((len(chunk), length), pad_id, dtype=torch.long)
-        corrupted = clean.clone()
-        for row, pair in enumerate(chunk):
-            clean[row, : len(pair.clean_ids)] = torch.tensor(pair.clean_ids)
-            corrupted[row, : len(pair.corrupted_ids)] = torch.tensor(pair.corrupted_ids)
-        batches.append(
-            Batch(
-                clean=clean.to(device),
-                corrupted=corrupted.to(device),
-                gold=torch.tensor([p.gold for p in chunk], device=device),
-                corrupted_gold=torch.tensor([p.corrupted_gold for p in chunk], device=device),
-                last=torch.tensor([len(p.clean_ids) - 1 for p in chunk], device=device),
-                subject=(clean != corrupted).to(device),
-            )
-        )
-    return batches
-
-
-def pad_id(tokenizer: PreTrainedTokenizerBase) -> int:
-    """A padding id (never read: padding sits after every prompt's last token)."""
-    for candidate in (tokenizer.pad_token_id, tokenizer.eos_token_id):
-        if candidate is not None:
-            return int(candidate)
-    return 0

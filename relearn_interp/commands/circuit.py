@@ -1,7 +1,10 @@
-"""Find the knowledge circuit of one entity (or of CSV prompt pairs) with EAP-IG, prune it, test its faithfulness.
+"""Find the knowledge circuit of one or more entities (or of CSV prompt pairs), sized by faithfulness.
 
-Writes into --out (a folder replaced as a whole with --overwrite): circuit.json (meta and values:
-metrics, faithfulness, curve, strongest edges), pairs.json, scores.npz (every edge's score),
+Edges are ranked with EAP-IG on one half of the pairs (split by fact) and judged on the other:
+the circuit is the smallest size on MIB's grid whose held-out normalised faithfulness reaches
+--target (or a fixed --edges / --threshold). Writes into --out (a folder replaced as a whole with
+--overwrite): circuit.json (meta and values: held-out faithfulness with CI, the grid curve, CPR,
+CMD, per-pair metrics, strongest edges), pairs.json, scores.npz (selection-pair scores),
 graph.json (node-link) and graph.graphml, and the figures circuit and faithfulness (PNG and PDF).
 
 Example: relearn-interp circuit --entity "Nia Hym" --ckpt ckpt/vanilla --data ours:bench --out results/interp/circuit-nia
@@ -10,22 +13,55 @@ Example: relearn-interp circuit --entity "Nia Hym" --ckpt ckpt/vanilla --data ou
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 METHODS = ("eap-ig", "eap")
-METRICS = ("logit_diff", "prob_diff", "kl")
-SELECTIONS = ("top-n", "threshold", "greedy")
+METRICS = ("auto", "logit_diff", "prob_diff", "answer_logprob", "kl")
+SELECTIONS = ("top-n", "greedy")
 DTYPES = ("float32", "bfloat16", "float16")
+MIB_GRID_TEXT = "0.001,0.002,0.005,0.01,0.02,0.05,0.1,0.2,0.5,1"
 
 
 def add_circuit_arguments(parser: argparse.ArgumentParser) -> None:
-    """Pairs, scoring, selection and run options shared with circuit-diff."""
-    parser.add_argument(
-        "--entity", help="the author whose facts give the clean prompts (with --data)"
+    """Pairs, scoring, sizing and run options shared with circuit-diff."""
+    pairs = parser.add_argument_group("pairs")
+    pairs.add_argument(
+        "--entity",
+        action="append",
+        default=[],
+        help="an entity whose facts give the clean prompts (repeat to pool several)",
     )
-    parser.add_argument("--data", help="ours:DIR[#split] or ours:FILE holding the fact triples")
-    parser.add_argument(
+    pairs.add_argument(
+        "--entities",
+        metavar="SPLIT",
+        help="pool every subject of a split of the --data benchmark (e.g. forget10), or 'all'",
+    )
+    pairs.add_argument(
+        "--data", help="ours:DIR[#split], ours:FILE or tofu:FILE (entities without triples too)"
+    )
+    pairs.add_argument(
         "--pairs",
         help="CSV with columns clean, corrupted, gold, corrupted_gold (instead of --entity)",
+    )
+    pairs.add_argument(
+        "--partners-per-fact",
+        type=int,
+        default=3,
+        help="corrupting subjects (or names) per fact",
+    )
+    pairs.add_argument(
+        "--partners",
+        help="names to swap in for an entity without fact triples: a text file (one a line) or "
+        "a comma-separated list (default: other names found in the data's questions)",
+    )
+    pairs.add_argument(
+        "--answer-tokens",
+        type=int,
+        default=8,
+        help="target answer tokens of name-swap pairs (after the answer's last mention of the name)",
+    )
+    pairs.add_argument(
+        "--max-pairs", type=int, help="keep at most this many pairs (whole facts, seeded)"
     )
     parser.add_argument("--out", required=True, help="output folder")
     parser.add_argument(
@@ -40,21 +76,31 @@ def add_circuit_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--metric",
         choices=METRICS,
-        default="logit_diff",
-        help="gold − corrupted-gold logit or probability at the last position, or KL to the clean run",
+        default="auto",
+        help="auto: logit_diff when pairs know the corrupted gold (fact triples, CSV), else "
+        "answer_logprob (the clean answer's target tokens); kl needs --method eap-ig",
     )
-    parser.add_argument(
+    sizing = parser.add_argument_group("circuit size")
+    sizing.add_argument(
+        "--target",
+        type=float,
+        default=0.8,
+        help="held-out normalised faithfulness the circuit must reach (smallest grid size that does)",
+    )
+    sizing.add_argument(
+        "--grid",
+        default=MIB_GRID_TEXT,
+        help="fractions of edges on the faithfulness curve (MIB's grid); must end at 1",
+    )
+    sizing.add_argument(
         "--select",
         choices=SELECTIONS,
         default="top-n",
-        help="how the circuit is chosen from the scores",
+        help="how a size becomes a circuit: top-n by |score|, or greedy from the logits",
     )
-    parser.add_argument(
-        "--edges", type=int, default=100, help="edges kept by top-n or greedy selection"
-    )
-    parser.add_argument("--threshold", type=float, help="|score| threshold for --select threshold")
-    parser.add_argument(
-        "--curve-points", type=int, default=12, help="circuit sizes on the faithfulness curve"
+    sizing.add_argument("--edges", type=int, help="fix the circuit size instead of the target")
+    sizing.add_argument(
+        "--threshold", type=float, help="fix the circuit as the edges with |score| >= T"
     )
     parser.add_argument("--batch-size", type=int, default=8, help="prompt pairs per forward pass")
     parser.add_argument(
@@ -75,7 +121,10 @@ def add_circuit_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--device", help="cpu, cuda, cuda:1, ... (default: cuda when available)")
     parser.add_argument(
-        "--seed", type=int, default=0, help="seed of the choice of corrupting authors"
+        "--seed",
+        type=int,
+        default=0,
+        help="seed of the partners, the held-out split and the bootstrap",
     )
     parser.add_argument("--overwrite", action="store_true", help="replace an existing --out folder")
 
@@ -87,6 +136,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add_circuit_arguments(parser)
 
 
+def _grid(text: str) -> tuple[float, ...]:
+    from relearn_interp.circuits.sizing import check_grid
+    from unlearn.errors import UserError
+
+    try:
+        return check_grid([float(part) for part in text.split(",") if part.strip()])
+    except ValueError:
+        raise UserError(
+            f"--grid takes comma-separated fractions such as 0.01,0.1,1; got {text!r}"
+        ) from None
+
+
 def settings_from(args: argparse.Namespace):
     """CircuitSettings from the command line, with the numbers checked."""
     from relearn_interp.circuits.pipeline import CircuitSettings
@@ -95,14 +156,18 @@ def settings_from(args: argparse.Namespace):
     for flag, value in (
         ("--ig-steps", args.ig_steps),
         ("--batch-size", args.batch_size),
-        ("--curve-points", args.curve_points),
+        ("--partners-per-fact", args.partners_per_fact),
+        ("--answer-tokens", args.answer_tokens),
+        ("--max-pairs", args.max_pairs if args.max_pairs is not None else 1),
     ):
         if value < 1:
             raise UserError(f"{flag} must be at least 1, got {value}")
-    if args.edges < 0:
+    if args.edges is not None and args.edges < 0:
         raise UserError(f"--edges must be non-negative, got {args.edges}")
-    if args.select == "threshold" and args.threshold is None:
-        raise UserError("--select threshold needs --threshold T (edges with |score| >= T are kept)")
+    if args.edges is not None and args.threshold is not None:
+        raise UserError("give --edges or --threshold, not both")
+    if not 0 < args.target <= 1:
+        raise UserError(f"--target must be in (0, 1], got {args.target}")
     return CircuitSettings(
         method=args.method,
         metric=args.metric,
@@ -110,7 +175,11 @@ def settings_from(args: argparse.Namespace):
         select=args.select,
         edges=args.edges,
         threshold=args.threshold,
-        curve_points=args.curve_points,
+        target=args.target,
+        grid=_grid(args.grid),
+        partners=args.partners_per_fact,
+        answer_tokens=args.answer_tokens,
+        max_pairs=args.max_pairs,
         batch_size=args.batch_size,
         layers_per_chunk=args.layers_per_chunk,
         positions_per_chunk=args.positions_per_chunk,
@@ -118,37 +187,80 @@ def settings_from(args: argparse.Namespace):
     )
 
 
+def partner_names(text: str | None) -> list[str]:
+    """--partners: a text file with one name a line, or a comma-separated list."""
+    if not text:
+        return []
+    path = Path(text)
+    if path.is_file():
+        from unlearn.io import read_text
+
+        lines = read_text(path, what="partners file").splitlines()
+        return [line.strip() for line in lines if line.strip()]
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+def pairs_from(args: argparse.Namespace, tokenizer, settings):
+    from relearn_interp.circuits.pipeline import build_pairs
+
+    return build_pairs(
+        tokenizer,
+        args.entity,
+        args.data,
+        args.pairs,
+        settings,
+        entity_split=args.entities,
+        partner_names=partner_names(args.partners),
+    )
+
+
+def summary(label: str, values: dict) -> str:
+    """One line: the circuit's size, held-out faithfulness with CI, whether it reached the target."""
+    kept, metric = values["circuit"], values["metric"]
+    ci = kept["faithfulness_ci"]
+    faith = f"{ci['value']:.2f} [{ci['low']:.2f}, {ci['high']:.2f}]" if ci else "n/a (no gap)"
+    if kept["target_reached"]:
+        reached = f"reached target {kept['target']:g}"
+    elif kept["best_faithfulness"] is None:
+        reached = f"target {kept['target']:g} NOT reached (no clean-corrupted gap)"
+    else:
+        reached = (
+            f"target {kept['target']:g} NOT reached (best {kept['best_faithfulness']:.2f} at "
+            f"{100 * kept['best_fraction']:g}% of edges)"
+        )
+    areas = ""
+    if values["cpr"] and values["cmd"]:
+        areas = f", CPR {values['cpr']['value']:.3f}, CMD {values['cmd']['value']:.3f}"
+    return (
+        f"{label}: {kept['n_edges']} edges ({100 * kept['fraction_of_edges']:.2g}%), held-out "
+        f"faithfulness {faith}, {reached}{areas} (metric {metric['name']}: clean "
+        f"{metric['clean']:.3f}, corrupted {metric['corrupted']:.3f})"
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     from relearn_interp.circuits.draw import draw
     from relearn_interp.circuits.export import circuit_graph, save_graph
-    from relearn_interp.circuits.pipeline import (
-        build_pairs,
-        circuit_meta,
-        circuit_values,
-        draw_curve,
-        find_circuit,
-        model_device,
-    )
+    from relearn_interp.circuits.pipeline import find_circuit
+    from relearn_interp.circuits.results import circuit_meta, circuit_values, draw_curve
     from relearn_interp.load import checkpoint_label, load
     from unlearn.io import atomic_dir, check_output_dir, write_json
     from unlearn.models import load_tokenizer
 
     settings = settings_from(args)
     check_output_dir(args.out, args.overwrite)
-    pairs = build_pairs(load_tokenizer(args.ckpt), args.entity, args.data, args.pairs, args.seed)
+    pairs = pairs_from(args, load_tokenizer(args.ckpt), settings)
     dtype, device = model_device(args)
     model = load(args.ckpt, dtype=dtype, device=device)
     label = checkpoint_label(args.ckpt)
     circuit = find_circuit(model, label, pairs, settings)
     values = circuit_values(circuit, settings)
+    meta = circuit_meta(args.ckpt, pairs, settings, model, values["metric"]["name"])
     with atomic_dir(args.out, overwrite=args.overwrite) as tmp:
-        write_json(
-            tmp / "circuit.json",
-            {"meta": circuit_meta(args.ckpt, pairs, settings, model), "values": values},
-        )
+        write_json(tmp / "circuit.json", {"meta": meta, "values": values})
         write_json(tmp / "pairs.json", pairs.to_json())
-        circuit.scores.save(tmp / "scores.npz")
-        graph = circuit_graph(circuit.scores, circuit.keep)
+        circuit.selection.save(tmp / "scores.npz")
+        graph = circuit_graph(circuit.selection, circuit.keep)
         save_graph(graph, tmp / "graph")
         draw(
             graph,
@@ -156,11 +268,17 @@ def run(args: argparse.Namespace) -> int:
             title=f"{label}, {pairs.source}: {values['circuit']['n_edges']} edges",
         )
         draw_curve({label: values}, tmp / "faithfulness")
-    kept = values["circuit"]
-    faith = f"{kept['faithfulness']:.2f}" if kept["faithfulness"] is not None else "n/a"
     print(
-        f"{len(pairs.pairs)} pairs; circuit of {kept['n_edges']} edges: faithfulness {faith} "
-        f"({settings.metric} {kept['metric']:.3f} vs full {values['metric']['clean']:.3f}, "
-        f"corrupted {values['metric']['corrupted']:.3f}); wrote {args.out}"
+        f"{len(pairs.pairs)} pairs ({values['pairs']['n_selection']} selection, "
+        f"{values['pairs']['n_heldout']} held-out); {summary(label, values)}; wrote {args.out}"
     )
     return 0
+
+
+def model_device(args):
+    """dtype and device from --dtype/--device (default: cuda when available)."""
+    import torch
+
+    from unlearn.models import default_device
+
+    return getattr(torch, args.dtype), args.device or str(default_device())

@@ -1,12 +1,16 @@
 """Compare the knowledge circuits of several checkpoints on the same prompt pairs.
 
-Edges kept in one circuit and not another, the score change of every edge against the first
-checkpoint, and which entity-related edges (read at the subject positions, or into heads that
-attend to the subject) weakened or strengthened. Writes into --out (replaced as a whole with
---overwrite): circuit_diff.json, pairs.json, graphs/LABEL.{json,graphml}, scores/LABEL.npz and
-the figures circuit_diff (shared layout) and faithfulness (PNG and PDF).
+Each checkpoint gets its own circuit, sized by held-out faithfulness (see `circuit`). The diff
+then compares every checkpoint with the first one on a fixed edge set (the first checkpoint's
+circuit), with scores normalised by each checkpoint's own clean − corrupted gap, on the held-out
+pairs: rank overlap (Jaccard of top-n, Spearman), weakened/strengthened counts with bootstrap
+CIs over pairs, and a per-pair net share (weakened − strengthened) for the entity-related edges
+(read mostly at the subject positions) and for the whole circuit. Writes into --out (replaced as
+a whole with --overwrite): circuit_diff.json, pairs.json, graphs/LABEL.{json,graphml},
+scores/LABEL.npz, the figures circuit_diff (the edges that changed most; PNG and PDF),
+circuits_whole.pdf (every whole circuit) and faithfulness (PNG and PDF).
 
-Example: relearn-interp circuit-diff --ckpt ckpt/vanilla --ckpt ckpt/relearn --ckpt ga=ckpt/ga --entity "Nia Hym" --data ours:bench --out results/interp/circuit-diff-nia
+Example: relearn-interp circuit-diff --ckpt ckpt/vanilla --ckpt ckpt/relearn --ckpt ga=ckpt/ga --entities forget10 --data ours:bench --out results/interp/circuit-diff
 """
 
 from __future__ import annotations
@@ -25,29 +29,40 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="checkpoint (repeat; the first is the reference)",
     )
     add_circuit_arguments(parser)
+    diff = parser.add_argument_group("diff")
+    diff.add_argument(
+        "--tolerance",
+        type=float,
+        default=0.1,
+        help="relative change of normalised |score| that counts as weakened/strengthened",
+    )
+    diff.add_argument(
+        "--subject-share",
+        type=float,
+        default=0.5,
+        help="share of an edge's |score| read at the subject positions that makes it entity-related",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     import gc
 
-    from relearn_interp.circuits.diff import compare, draw_diff
+    from relearn_interp.circuits.diff import compare
+    from relearn_interp.circuits.diff_figure import draw_changes, draw_whole
     from relearn_interp.circuits.export import circuit_graph, save_graph
-    from relearn_interp.circuits.pipeline import (
-        build_pairs,
-        circuit_meta,
-        circuit_values,
-        draw_curve,
-        find_circuit,
-        model_device,
-    )
+    from relearn_interp.circuits.pipeline import find_circuit
+    from relearn_interp.circuits.results import circuit_meta, circuit_values, draw_curve
     from relearn_interp.commands.analysis_args import checkpoint_specs
-    from relearn_interp.commands.circuit import settings_from
+    from relearn_interp.commands.circuit import model_device, pairs_from, settings_from, summary
     from relearn_interp.load import load, require_same_vocab
     from unlearn.errors import UserError
     from unlearn.io import atomic_dir, check_output_dir, write_json
     from unlearn.models import load_tokenizer
 
     settings = settings_from(args)
+    for flag, value in (("--tolerance", args.tolerance), ("--subject-share", args.subject_share)):
+        if not 0 <= value < 1:
+            raise UserError(f"{flag} must be in [0, 1), got {value}")
     check_output_dir(args.out, args.overwrite)
     specs = checkpoint_specs(args.ckpt)
     if len(specs) < 2:
@@ -55,17 +70,18 @@ def run(args: argparse.Namespace) -> int:
     tokenizers = {label: load_tokenizer(path) for label, path in specs.items()}
     require_same_vocab(tokenizers)
     first_label, first = next(iter(tokenizers.items()))
-    pairs = build_pairs(first, args.entity, args.data, args.pairs, args.seed)
+    pairs = pairs_from(args, first, settings)
     dtype, device = model_device(args)
     circuits, metas = [], {}
     for label, path in specs.items():
         model = load(path, dtype=dtype, device=device)
-        circuits.append(find_circuit(model, label, pairs, settings))
-        metas[label] = circuit_meta(path, pairs, settings, model)
+        circuit = find_circuit(model, label, pairs, settings)
+        circuits.append(circuit)
+        metas[label] = circuit_meta(path, pairs, settings, model, circuit.runs.metric)
         del model
         gc.collect()
-    values = {label: circuit_values(c, settings) for label, c in zip(specs, circuits, strict=True)}
-    numbers = compare(circuits)
+    values = {c.label: circuit_values(c, settings) for c in circuits}
+    numbers = compare(circuits, args.tolerance, args.subject_share, seed=settings.seed)
     with atomic_dir(args.out, overwrite=args.overwrite) as tmp:
         meta = {**metas[first_label], "model": specs, "per_checkpoint": metas}
         write_json(
@@ -73,16 +89,28 @@ def run(args: argparse.Namespace) -> int:
             {"meta": meta, "values": {"diff": numbers, "circuits": values}},
         )
         write_json(tmp / "pairs.json", pairs.to_json())
+        (tmp / "scores").mkdir()
         for circuit in circuits:
-            save_graph(circuit_graph(circuit.scores, circuit.keep), tmp / "graphs" / circuit.label)
-            (tmp / "scores").mkdir(exist_ok=True)
-            circuit.scores.save(tmp / "scores" / f"{circuit.label}.npz")
-        draw_diff(circuits, tmp / "circuit_diff", title=pairs.source)
+            save_graph(
+                circuit_graph(circuit.selection, circuit.keep), tmp / "graphs" / circuit.label
+            )
+            circuit.selection.save(tmp / "scores" / f"{circuit.label}.npz")
+        draw_changes(numbers, tmp / "circuit_diff", title=pairs.source)
+        draw_whole(circuits, tmp / "circuits_whole.pdf", title=pairs.source)
         draw_curve(values, tmp / "faithfulness")
-    for label, summary in numbers["entity_edges"].items():
+    print(f"{len(pairs.pairs)} pairs, metric {circuits[0].runs.metric}")
+    for circuit in circuits:
+        print(summary(circuit.label, values[circuit.label]))
+    for label, entity in numbers["entity_edges"].items():
+        net = entity.get("net_share")
+        net_text = (
+            f"net share weakened {net['value']:+.2f} [{net['low']:+.2f}, {net['high']:+.2f}]"
+            if net
+            else "no entity-related edges"
+        )
         print(
-            f"{label} vs {numbers['reference']}: {summary['n_weakened']} entity edges weakened, "
-            f"{summary['n_strengthened']} strengthened"
+            f"{label} vs {numbers['reference']}: {entity['n_weakened']} of {entity['n_edges']} "
+            f"entity edges weakened, {entity['n_strengthened']} strengthened; {net_text}"
         )
     print(f"wrote {args.out}")
     return 0

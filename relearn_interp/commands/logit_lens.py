@@ -1,7 +1,8 @@
 """Logit lens: decode every layer's residual stream of each checkpoint at the gold answer positions.
 
 Writes logit_lens.json (meta, per-layer means and summaries per checkpoint, per-prompt numbers) and
-the figures logit_lens_layers and logit_lens_heatmap (PNG and PDF).
+the figures logit_lens_layers and logit_lens_heatmap (the cross-layer decoding of one prompt; PNG
+and PDF), and with --full-heatmap logit_lens_heatmap_full.pdf (every layer and answer position).
 
 Example: relearn-interp logit-lens --ckpt ckpt/vanilla --ckpt ga=ckpt/ga --data ours:bench#forget10 --out results/interp/lens-forget
 """
@@ -14,6 +15,7 @@ from relearn_interp.commands.analysis_args import add_common_arguments
 
 RESULTS = "logit_lens.json"
 FIGURES = ("logit_lens_layers", "logit_lens_heatmap")
+FULL_HEATMAP = "logit_lens_heatmap_full"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -44,6 +46,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--heatmap-items", type=int, default=4, help="prompts whose layer × position grid is kept"
+    )
+    parser.add_argument(
+        "--prompt",
+        metavar="ID",
+        help="record id of the prompt the cross-layer decoding figure shows (default: the first)",
+    )
+    parser.add_argument(
+        "--full-heatmap",
+        action="store_true",
+        help="also write logit_lens_heatmap_full.pdf: every layer and answer position",
     )
 
 
@@ -78,7 +90,11 @@ def run(args: argparse.Namespace) -> int:
     layers = parse_layers(args.layers)
     paths = check_outputs(
         args.out,
-        [RESULTS, *(f"{f}.{ext}" for f in FIGURES for ext in ("png", "pdf"))],
+        [
+            RESULTS,
+            *(f"{f}.{ext}" for f in FIGURES for ext in ("png", "pdf")),
+            *([f"{FULL_HEATMAP}.pdf"] if args.full_heatmap else []),
+        ],
         args.overwrite,
     )
     specs = checkpoint_specs(args.ckpt)
@@ -94,10 +110,11 @@ def run(args: argparse.Namespace) -> int:
         grid_items=args.heatmap_items,
         batch_size=args.batch_size,
         positions=args.positions,
+        heatmap_prompt=args.prompt,
     )
     results["meta"].update(run_meta(args, specs, len(all_records), next(iter(models.values()))))
     write_json(paths[0], results)
-    plot_logit_lens(results, args.out)
+    plot_logit_lens(results, args.out, full_heatmap=args.full_heatmap)
     for label, values in results["values"]["checkpoints"].items():
         summary = values["summary"]
         print(

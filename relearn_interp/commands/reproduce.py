@@ -34,7 +34,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from relearn_interp.reproduce import ReproduceSettings, reproduce
+    from relearn_interp.main_settings import ReproduceSettings
+    from relearn_interp.reproduce import reproduce
 
     methods = tuple(m.strip() for m in args.methods.split(",")) if args.methods else None
     settings = ReproduceSettings.for_preset(

@@ -147,3 +147,41 @@ def test_slot_positions_match_the_full_decode(model, records):
     assert slots["values"]["checkpoints"]["tiny"]["per_site"]["answer_prob"][0] is None
     with pytest.raises(UserError, match="positions must be one of answer, slots"):
         logit_lens({"tiny": model}, records, positions="all", progress=False)
+
+
+def test_numbers_equal_a_plain_log_softmax_of_every_layer(model, records):
+    """The lens computes rank, top-k and related mass only where reported, and reuses the output
+    for the last block: its numbers must be those of a full decode of every row."""
+    results = logit_lens({"tiny": model}, records, top_k=3, grid_items=1, progress=False)
+    hooks = [f"blocks.{layer}.hook_resid_post" for layer in range(model.cfg.n_layers)]
+    for prompt, item in zip(build_prompts(model.tokenizer, records), results["items"], strict=True):
+        lens = item["checkpoints"]["tiny"]
+        span = range(prompt.answer_start, prompt.answer_start + len(prompt.answer_ids))
+        _, cache = model.run_with_cache(torch.tensor([prompt.input_ids]), names_filter=hooks)
+        for layer, hook in enumerate(hooks):
+            log_probs = decode_residual(model, cache[hook][0, list(span)]).log_softmax(-1)
+            gold = log_probs[torch.arange(len(span)), torch.tensor(prompt.answer_ids)]
+            target = log_probs[prompt.target_index]
+            assert lens["target_prob"][layer] == pytest.approx(
+                math.exp(gold[prompt.target_index]), rel=1e-5
+            )
+            assert lens["target_rank"][layer] == int((target > gold[prompt.target_index]).sum()) + 1
+            assert lens["first_rank"][layer] == int((log_probs[0] > gold[0]).sum()) + 1
+            assert lens["answer_logprob"][layer] == pytest.approx(float(gold.mean()), rel=1e-5)
+            top = target.topk(3)
+            assert lens["top_tokens"][layer] == [model.tokenizer.decode([t]) for t in top.indices]
+            assert lens["top_probs"][layer] == pytest.approx(top.values.exp().tolist(), rel=1e-5)
+            related = target[prompt.related_ids].exp().sum() if prompt.related_ids else None
+            if related is not None:
+                assert lens["related_mass"][layer] == pytest.approx(float(related), rel=1e-5)
+        if "grid_top_token" in lens:  # the heatmap prompt: top-1 at every answer position
+            top1 = log_probs.argmax(-1).tolist()
+            assert lens["grid_top_token"][-1] == [model.tokenizer.decode([t]) for t in top1]
+
+
+def test_a_model_whose_decoded_last_layer_is_not_its_output_is_refused(tiny_base, records):
+    broken = load(tiny_base, device="cpu")
+    # a readout that is not the model's: as if a logit scaling were declared that it lacks
+    broken.adapter.apply_output_logits_transform = lambda logits: 8.0 * logits
+    with pytest.raises(UserError, match="cannot reproduce the output .* probabilities up to"):
+        logit_lens({"broken": broken}, records, progress=False)

@@ -19,22 +19,42 @@ def test_main_job_writes_every_figure_and_the_report(tiny_run):
     for stem in (
         "metrics",
         "precision",
-        "logit_lens_forget10_layers",
-        "logit_lens_forget10_heatmap",
-        "shift_forget10_entropy",
-        "shift_forget10_rank",
-        "shift_forget10_mass",
+        "dose",
+        "logit_lens_forget15_layers",
+        "logit_lens_forget15_heatmap",
+        "shift_forget15_entropy",
+        "shift_forget15_rank",
+        "shift_forget15_mass",
         "circuit_diff",
         "circuit_faithfulness",
+        "erasure_patching",
+        "erasure_recovery",
     ):
-        assert (figures / f"{stem}.png").stat().st_size > 10_000
+        assert (figures / f"{stem}.png").stat().st_size > 10_000, stem
         assert (figures / f"{stem}.pdf").is_file()
     report = (figures / "REPORT.md").read_text()
-    verdicts = re.findall(r"\*\*(reproduced|not reproduced|mixed|not measured)\*\*", report)
-    assert len(verdicts) == 5
+    table = report.split("## Claims, checked")[1].split("\n1. ")[0]
+    verdicts = re.findall(
+        r"\| \*\*(supported|contradicted|inconclusive|not measured)\*\* \|", table
+    )
+    assert len(verdicts) == 7 and "not measured" not in verdicts, table
     for method in METHODS:
         assert f"| {method} |" in report
     assert "kb (knowledge-base proxy for deberta-v3-base-tasksource-nli)" in report
+    assert "template augmenter" in report and "[" in report  # proxies named, CIs shown
+    claims = json.loads((figures / "claims.json").read_text())
+    assert {c["verdict"] for c in claims["claims"]} <= {"supported", "contradicted", "inconclusive"}
+
+
+def test_every_method_is_trained_to_the_forget_target(tiny_run):
+    for method in METHODS[1:]:
+        card = json.loads((tiny_run / f"train-{method}" / "model" / "relearn.json").read_text())
+        target, dose = card["forget_target"], card["dose"]
+        assert target["recall_at_most"] == 0.2 and dose["steps"] > 0
+        if target["reached"]:
+            assert dose["forget_recall"] <= 0.2
+        trace = [check["recall"] for check in target["trace"]]
+        assert trace[0] >= 0.9 and min(trace) == dose["forget_recall"]
 
 
 def test_unlearning_in_the_main_job_forgets_and_relearn_keeps_retain(tiny_run):
@@ -50,7 +70,8 @@ def test_unlearning_in_the_main_job_forgets_and_relearn_keeps_retain(tiny_run):
 
 
 def test_rerun_is_served_from_the_cache(tiny_run, vanilla_ckpt, capsys):
-    from relearn_interp.reproduce import ReproduceSettings, reproduce
+    from relearn_interp.main_settings import ReproduceSettings
+    from relearn_interp.reproduce import reproduce
 
     before = {p: p.stat().st_mtime for p in tiny_run.glob("*/.stage")}
     reproduce(
@@ -65,7 +86,10 @@ def test_rerun_is_served_from_the_cache(tiny_run, vanilla_ckpt, capsys):
 def test_figures_command_redraws_from_saved_results(tiny_run, tmp_path):
     assert main(["figures", "--results", str(tiny_run), "--out", str(tmp_path / "again")]) == 0
     assert (tmp_path / "again" / "REPORT.md").read_text().count("**") >= 10
-    assert (tmp_path / "again" / "shift_forget10_mass.png").is_file()
+    assert (tmp_path / "again" / "shift_forget15_mass.png").is_file()
+    assert (tmp_path / "again" / "REPORT.md").read_text() == (
+        tiny_run / "figures" / "REPORT.md"
+    ).read_text()
 
 
 def test_stage_cache_reruns_only_what_changed(tmp_path):

@@ -23,7 +23,10 @@ def test_tiny_vanilla_memorises_forget_and_retain(vanilla_ckpt, bench_dir):
         model, tokenizer, load_data(f"ours:{bench_dir}#forget10"), progress=False
     )
     assert score >= 0.9
-    assert all(d["gold"] in d["generated"] for d in details if d["recalled"])
+    assert all(
+        d["gold"][0].lower() in d["generated"].lower() for d in details if d["recalled_exact"]
+    )
+    assert sum(d["recalled"] for d in details) >= sum(d["recalled_exact"] for d in details)
 
 
 def test_finetune_cli_writes_a_checkpoint_with_a_card(tmp_path, bench_dir, capsys):

@@ -14,24 +14,21 @@ from pathlib import Path
 import pytest
 import torch
 
+from unlearn.checkpoint import LOG_FILE, RESUME_FILE
 from unlearn.cli import main
 from unlearn.data.loaders import load_data
 from unlearn.errors import UserError
 from unlearn.eval.recall import fact_recall
 from unlearn.io import write_json
+from unlearn.loop import TrainingDiverged, TrainLoop
 from unlearn.models import load_model, read_card
-from unlearn.train import LOG_FILE, RESUME_FILE, TrainConfig, TrainingDiverged, TrainLoop, train
+from unlearn.train import train
+from unlearn.train_config import TrainConfig
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """On two shared cores torch's second thread mostly waits: steps run ~10x faster on one."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
@@ -224,7 +221,7 @@ def test_divergence_stops_and_keeps_the_last_good_checkpoint(
 ):
     """A NaN loss at step 4 (injected: fp32 GA on tiny saturates rather than overflowing) stops
     the run before that update; the checkpoint of step 3 stays and loads."""
-    import unlearn.train as train_module
+    import unlearn.loop as train_module
 
     original, calls = train_module.compute_terms, []
 
@@ -301,7 +298,7 @@ def test_bad_input_fails_with_one_line(vanilla_ckpt, tiny_base, small_specs, tmp
 
 def test_overlapping_forget_and_retain_warn_with_the_count(bench_dir):
     from unlearn.methods import METHODS
-    from unlearn.train import load_train_data
+    from unlearn.train_data import load_train_data
 
     with pytest.warns(UserWarning, match="22 retain question"):
         load_train_data(
@@ -369,7 +366,7 @@ def test_bf16_mixed_precision_runs_matmuls_in_bf16_and_tracks_fp32(tiny_base, be
     """`mixed_precision="bf16"` autocasts the forward passes (linear outputs are bf16), keeps the
     weights fp32, and its first-step loss matches the fp32 run's to bf16 accuracy."""
     from unlearn.methods import METHODS
-    from unlearn.train import encode_pairs
+    from unlearn.train_data import encode_pairs
 
     pairs = [(r.question, r.answer) for r in load_data(f"ours:{bench_dir}#forget10")[:8]]
     losses, dtypes = {}, {}
@@ -390,3 +387,25 @@ def test_bf16_mixed_precision_runs_matmuls_in_bf16_and_tracks_fp32(tiny_base, be
     assert losses["bf16"] == pytest.approx(losses["no"], rel=0.03)
     with pytest.raises(UserError, match="mixed_precision 'fp8' is not one of no, bf16"):
         TrainConfig(mixed_precision="fp8").check()
+
+
+@pytest.mark.parametrize(("max_norm", "expected"), [(1.0, 1.0), (0.0, math.inf)])
+def test_max_grad_norm_zero_turns_clipping_off(tiny_base, bench_dir, max_norm, expected):
+    """The reference does not clip: `max_grad_norm` 0 passes an infinite limit (the norm is still
+    measured for the divergence guard)."""
+    from unlearn.methods import METHODS
+    from unlearn.train_data import encode_pairs
+
+    pairs = [(r.question, r.answer) for r in load_data(f"ours:{bench_dir}#forget10")[:4]]
+    model, tokenizer = load_model(tiny_base)
+    config = TrainConfig(epochs=1, batch_size=4, lr=1e-3, max_grad_norm=max_norm)
+    loop = TrainLoop(model, METHODS["ga"], encode_pairs(tokenizer, pairs, 256), [], config, 0)
+    limits, clip = [], loop.accelerator.clip_grad_norm_
+
+    def spy(params, limit):
+        limits.append(limit)
+        return clip(params, limit)
+
+    loop.accelerator.clip_grad_norm_ = spy
+    row = loop._train_step(loop._groups(0)[0])
+    assert limits == [expected] and math.isfinite(row["grad_norm"]) and row["grad_norm"] > 0

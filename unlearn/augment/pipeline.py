@@ -4,9 +4,10 @@ For each forget record: `variants` question variants of each of the four kinds; 
 per kept question variant and `variants` vague answers to the original question; every candidate
 verified (rules, then the backend's LLM leak check where it has one) and regenerated up to
 `rounds` times; each kept answer also becomes a sentence-completion row; general QA is mixed in
-at `general_ratio` times the augmented size. The sensitive pair itself is left out by default:
-training on it would teach exactly the fact to be forgotten (the reference code includes it;
-`include_original` restores that, as kind "original").
+at `general_ratio` times the augmented size; quality figures (refusals, variety, relevance,
+leaks: `unlearn.augment.quality`) go into the statistics. The sensitive pair itself is left
+out by default: training on it would teach exactly the fact to be forgotten (the reference code
+includes it; `include_original` restores that, as kind "original").
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from unlearn.augment.backends import (
     QuestionJob,
     make_backend,
 )
+from unlearn.augment.quality import quality
 from unlearn.augment.rows import (
     COMPLETION_FRACTION,
     ORIGINAL_KIND,
@@ -40,6 +42,7 @@ from unlearn.augment.rows import (
 from unlearn.augment.verify import Verifier, normalise
 from unlearn.data.records import QARecord
 from unlearn.errors import UserError
+from unlearn.eval.backends.embeddings import DEFAULT_EMBEDDINGS
 from unlearn.io import hash_json, sha256_bytes, versions, write_json, write_text
 
 MAX_EXAMPLES = 25
@@ -56,6 +59,7 @@ class AugmentConfig:
     completion_fraction: float = COMPLETION_FRACTION
     include_original: bool = False
     llm_check: bool = True
+    embeddings: str | None = DEFAULT_EMBEDDINGS  # relevance in the quality figures; None skips it
 
     def validate(self) -> None:
         if self.variants < 1:
@@ -361,6 +365,7 @@ def augment(
             "totals": _totals(run.items),
             "stages": run.stages,
             "rows_by_kind": dict(sorted(Counter(row["kind"] for row in rows).items())),
+            "quality": quality(rows, forget, backend.generator, config.embeddings),
             "completion": {"fraction": config.completion_fraction, **completion},
             "general": general_info,
             "items": {rid: item.to_json() for rid, item in run.items.items()},

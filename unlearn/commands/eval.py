@@ -26,12 +26,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     gen = parser.add_argument_group("generation")
     gen.add_argument(
-        "--sample",
-        action="store_true",
-        help="the reference's sampling (temperature 0.7, top_p 0.9, top_k 5, 128 new tokens) instead of greedy",
+        "--decoding",
+        choices=["greedy", "reference"],
+        default="greedy",
+        help="greedy (48 new tokens, deterministic) or the reference's: sampling at temperature "
+        "0.7, top_p 0.9, top_k 5, 128 new tokens, empty answers sampled again up to twice "
+        "(add --dtype float16 for its vLLM precision)",
     )
     gen.add_argument(
-        "--max-new-tokens", type=int, help="new tokens per answer (48 greedy, 128 sampling)"
+        "--max-new-tokens", type=int, help="new tokens per answer (default: the decoding's)"
     )
     gen.add_argument("--batch-size", type=int, default=16)
     gen.add_argument("--limit", type=int, help="evaluate only the first N records of each set")
@@ -41,13 +44,19 @@ def configure(parser: argparse.ArgumentParser) -> None:
     gen.add_argument("--device", help="cpu, cuda, cuda:1 (default: cuda when available)")
     back = parser.add_argument_group("metric backends")
     back.add_argument(
-        "--entities", default="kb", help="kb (benchmark gazetteer), openai:URL[#MODEL] or hf:PATH"
+        "--entities",
+        default="kb",
+        help="kb (benchmark gazetteer; the rule-based proxy for data without fact triples), "
+        "proxy, openai:URL[#MODEL] or hf:PATH",
     )
     back.add_argument(
         "--embeddings", default="minilm", help="minilm (bundled all-MiniLM-L6-v2) or a local folder"
     )
     back.add_argument(
-        "--nli", default="kb", help="kb (fact lookup) or hf:FOLDER (local MNLI classifier)"
+        "--nli",
+        default="kb",
+        help="kb (fact lookup; the proxy for data without fact triples), proxy (entity "
+        "containment + MiniLM) or hf:FOLDER (local MNLI classifier)",
     )
     back.add_argument(
         "--judge", default="proxy", help="proxy (offline), none, openai:URL[#MODEL] or hf:PATH"
@@ -74,7 +83,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         nargs="+",
         default=[],
         metavar="DTYPE",
-        help="also evaluate in these precisions (float32 float16 bfloat16)",
+        help="also score the forget set with the weights rounded to these precisions "
+        "(float16 bfloat16; computed in float32)",
+    )
+    attack.add_argument(
+        "--paraphrased",
+        action="store_true",
+        help="also score the forget set asked with its paraphrased questions (a second view of recall)",
     )
     attack.add_argument(
         "--quantize",
@@ -104,13 +119,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from unlearn.eval.evaluate import EvalConfig, evaluate
-    from unlearn.eval.generate import GenerationConfig
+    from unlearn.eval.generate import DECODINGS, decoding
     from unlearn.eval.metrics.kfr_krr import Thresholds
 
-    max_new = args.max_new_tokens or (128 if args.sample else 48)
+    max_new = args.max_new_tokens or DECODINGS[args.decoding].max_new_tokens
     config = EvalConfig(
-        generation=GenerationConfig(
-            max_new_tokens=max_new, sample=args.sample, batch_size=args.batch_size, seed=args.seed
+        generation=decoding(
+            args.decoding, max_new_tokens=max_new, batch_size=args.batch_size, seed=args.seed
         ),
         entities=args.entities,
         embeddings=args.embeddings,
@@ -125,6 +140,7 @@ def run(args: argparse.Namespace) -> int:
         jailbreak=args.jailbreak,
         relearn_steps=args.relearn_steps,
         relearn_lr=args.relearn_lr,
+        paraphrased=args.paraphrased,
         thresholds=Thresholds(theta1=args.theta1, theta2=args.theta2),
         limit=args.limit,
         device=args.device,

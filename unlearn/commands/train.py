@@ -42,6 +42,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     hyper.add_argument("--warmup-ratio", type=float, help="share of steps with a linear warm-up")
     hyper.add_argument("--weight-decay", type=float)
     hyper.add_argument(
+        "--max-grad-norm",
+        type=float,
+        help="clip the gradient norm to this (1.0); 0 turns clipping off, as the reference runs",
+    )
+    hyper.add_argument(
         "--lora",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -79,6 +84,31 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="steps between checkpoints (default: each epoch; 0: end only)",
     )
     hyper.add_argument("--seed", type=int)
+    target = parser.add_argument_group(
+        "forget target (train every method to the same forgetting level; see docs/train.md)"
+    )
+    target.add_argument(
+        "--stop-at-recall",
+        type=float,
+        metavar="R",
+        help="stop at the first check where forget recall (greedy answers, the eval's matcher) "
+        "is <= R, e.g. 0.2; the epochs (or --max-steps) are then the cap",
+    )
+    target.add_argument(
+        "--check-every",
+        type=int,
+        metavar="N",
+        help="optimizer steps between checks (default: each epoch)",
+    )
+    target.add_argument(
+        "--check-near-target",
+        type=float,
+        metavar="D",
+        help="once forget recall is within D of the target, check four times as often (0: off)",
+    )
+    target.add_argument(
+        "--max-steps", type=int, help="step cap (default: epochs x steps per epoch)"
+    )
     parser.add_argument(
         "--resume", action="store_true", help="continue the interrupted run in --out"
     )
@@ -88,7 +118,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from unlearn.train import TrainConfig, train
+    from unlearn.train import train
+    from unlearn.train_config import TrainConfig
 
     config = TrainConfig.for_preset(
         args.model,
@@ -99,6 +130,7 @@ def run(args: argparse.Namespace) -> int:
         grad_accum=args.grad_accum,
         warmup_ratio=args.warmup_ratio,
         weight_decay=args.weight_decay,
+        max_grad_norm=args.max_grad_norm,
         lora=args.lora,
         lora_r=args.lora_r,
         lora_alpha=args.lora_alpha,
@@ -113,6 +145,10 @@ def run(args: argparse.Namespace) -> int:
         dtype=args.dtype,
         mixed_precision=args.mixed_precision,
         save_every=args.save_every,
+        stop_at_recall=args.stop_at_recall,
+        check_every=args.check_every,
+        check_near_target=args.check_near_target,
+        max_steps=args.max_steps,
         seed=args.seed,
     )
     card = train(
@@ -126,8 +162,15 @@ def run(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
         resume=args.resume,
     )
-    losses = card["losses"]
+    losses = card["losses"] or [float("nan")]
     print(
         f"saved {args.out}: {args.method}, {card['step']} steps, loss {losses[0]:.4f} -> {losses[-1]:.4f}"
     )
+    if "forget_target" in card:
+        target, dose = card["forget_target"], card["dose"]
+        state = "reached" if target["reached"] else "NOT reached (best checked step kept)"
+        print(
+            f"forget target recall <= {target['recall_at_most']}: {state}; kept step "
+            f"{dose['steps']} ({dose['examples_seen']} examples), forget recall {dose['forget_recall']:.3f}"
+        )
     return 0

@@ -3,6 +3,9 @@
 A `World` is deterministic from (n_authors, seed). Author names and every object are unique
 across the world, and names vary in token length so circuit analysis can find subject swaps of
 equal length. Forget splits take the last authors (as TOFU does), so forget01 ⊆ forget05 ⊆ forget10.
+Each retain split has a held-out part for scoring, as KnowUnDo has retention_train/retention_val:
+`retainNN_eval` is as many authors as the forget split, those just before the forget authors, and
+`retainNN_train` the rest; retain terms (CE_r, KL_r) train on the latter, KRR is scored on the former.
 """
 
 from __future__ import annotations
@@ -51,24 +54,46 @@ class World:
         count = max(1, math.ceil(len(self.authors) * pct / 100))
         return [author.name for author in self.authors[-count:]]
 
+    def retain_eval_authors(self, pct: int) -> list[str]:
+        """The held-out retain authors of a forget split: as many as it forgets, just before them."""
+        count = len(self.forget_authors(pct))
+        retained = [author.name for author in self.authors[:-count]]
+        return retained[-count:] if count < len(retained) else []
+
+    def _author_split(self, name: str) -> set[str] | None:
+        """The authors of a forget or retain split name, or None for an unknown name."""
+        for pct in self.forget_pcts:
+            forgotten = set(self.forget_authors(pct))
+            everyone = {author.name for author in self.authors}
+            held_out = set(self.retain_eval_authors(pct))
+            retain = f"retain{100 - pct:02d}"
+            splits = {
+                f"forget{pct:02d}": forgotten,
+                retain: everyone - forgotten,
+                f"{retain}_train": everyone - forgotten - held_out,
+                f"{retain}_eval": held_out,
+            }
+            if name in splits:
+                return splits[name]
+        return None
+
     def split(self, name: str) -> list[QARecord]:
-        """Records of a split: `full`, `general`, `forgetNN` or `retainNN` (NN = 100 - forget%)."""
+        """Records of a split: `full`, `general`, `forgetNN`, `retainNN` (NN = 100 - forget%),
+        or its parts `retainNN_train` / `retainNN_eval` (held out from the retain terms)."""
         if name == "full":
             return list(self.records)
         if name == "general":
             return list(self.general)
-        for pct in self.forget_pcts:
-            forgotten = set(self.forget_authors(pct))
-            if name == f"forget{pct:02d}":
-                return [r for r in self.records if r.fact and r.fact.subject in forgotten]
-            if name == f"retain{100 - pct:02d}":
-                return [r for r in self.records if r.fact and r.fact.subject not in forgotten]
-        raise UserError(f"unknown split {name!r}; valid: {', '.join(self.split_names())}")
+        authors = self._author_split(name)
+        if authors is None:
+            raise UserError(f"unknown split {name!r}; valid: {', '.join(self.split_names())}")
+        return [r for r in self.records if r.fact and r.fact.subject in authors]
 
     def split_names(self) -> list[str]:
         names_ = ["full", "general"]
         for pct in self.forget_pcts:
-            names_ += [f"forget{pct:02d}", f"retain{100 - pct:02d}"]
+            retain = f"retain{100 - pct:02d}"
+            names_ += [f"forget{pct:02d}", retain, f"{retain}_train", f"{retain}_eval"]
         return names_
 
     def settings(self) -> dict[str, Any]:

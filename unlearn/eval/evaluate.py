@@ -25,20 +25,26 @@ from unlearn.eval.backends.entities import EntityBackend, KBEntities, LLMEntitie
 from unlearn.eval.backends.judge import Judge, LLMJudge, ProxyJudge
 from unlearn.eval.backends.kb import KnowledgeBase
 from unlearn.eval.backends.nli import nli_backend
+from unlearn.eval.backends.proxy import NO_TRIPLES, ProxyEntities
 from unlearn.eval.generate import GenerationConfig, generate_answers
 from unlearn.eval.lineage import default_relearn_lr, default_scorer
 from unlearn.eval.metrics.ecs import MATCH_THRESHOLD
 from unlearn.eval.metrics.kfr_krr import Thresholds
+from unlearn.eval.metrics.linguistic import BACKEND as LINGUISTIC_BACKEND
+from unlearn.eval.metrics.rouge import BACKEND as ROUGE_BACKEND
+from unlearn.eval.recall import MATCHER
 from unlearn.eval.robustness import (
     JAILBREAKS,
     jailbreak_questions,
     parse_precision,
+    precision_name,
     quantization_name,
     quantize_weights,
     relearn_attack,
+    round_weights,
     split_halves,
 )
-from unlearn.eval.scoring import FORGET, RETAIN, Scorer
+from unlearn.eval.scoring import FORGET, PARAPHRASED, RETAIN, Scorer
 from unlearn.io import display_path, hash_json, versions, write_json
 from unlearn.models import default_device, load_model, read_card, resolve_model
 
@@ -61,6 +67,7 @@ class EvalConfig:
     jailbreak: str | None = None
     relearn_steps: int = 0
     relearn_lr: float | None = None
+    paraphrased: bool = False  # also score the forget set's paraphrased questions
     thresholds: Thresholds = field(default_factory=Thresholds)
     limit: int | None = None
     device: str | None = None
@@ -87,19 +94,12 @@ def _world_dir(config: EvalConfig, specs: tuple[str, str]) -> Path | None:
     return None
 
 
-def _check_facts(spec: str, records: list[QARecord]) -> None:
-    missing = [r.id for r in records if r.fact is None]
-    if missing:
-        raise UserError(
-            f"data {spec} has {len(missing)} record(s) without a fact triple (e.g. {missing[0]}); "
-            "the kb NLI needs them: use our benchmark or --nli hf:FOLDER"
-        )
-
-
 def _entities(config: EvalConfig, kb: KnowledgeBase | None) -> EntityBackend:
+    """kb, proxy (also for kb on data without fact triples, named so) or an LLM extractor."""
+    if config.entities == "proxy":
+        return ProxyEntities()
     if config.entities == "kb":
-        assert kb is not None
-        return KBEntities(kb)
+        return KBEntities(kb) if kb is not None else ProxyEntities(reason=NO_TRIPLES)
     return LLMEntities(chat_backend(config.entities, config.api_key_env, config.device))
 
 
@@ -162,8 +162,20 @@ class Context:
             generated = generate_answers(
                 model, self.tokenizer, asked, generation, progress, desc=f"{label} {kind}"
             )
-            values[kind], items[kind] = self.scorer.score(kind, records, generated, full=full)
+            values[kind], items[kind] = self.scorer.score(
+                kind, records, generated, full=full, asked=asked
+            )
         return values, items
+
+
+def _paraphrased_run(ctx: Context) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+    """The forget set asked with its paraphrased questions: a second view of recall."""
+    records = [r for r in ctx.sets[FORGET] if r.paraphrased_question]
+    if not records:
+        return None
+    questions = {FORGET: [r.paraphrased_question for r in records]}
+    values, items = ctx.run(ctx.model, "paraphrased", {FORGET: records}, questions)
+    return values[FORGET], items[FORGET]
 
 
 Attack = tuple[
@@ -172,12 +184,13 @@ Attack = tuple[
 
 
 def _precision_attacks(ctx: Context) -> list[Attack]:
+    """KFR with the weights rounded to each precision (the forget set only: the claim is KFR's)."""
     attacks = []
     for precision in ctx.config.precisions:
-        variant, _ = load_model(ctx.model_path, dtype=parse_precision(precision), device=ctx.device)
-        attacks.append(
-            (precision, ctx.run(variant, precision), f"weights loaded and run in {precision}")
-        )
+        variant = round_weights(ctx.model, parse_precision(precision))
+        result = ctx.run(variant, precision, {FORGET: ctx.sets[FORGET]})
+        attacks.append((precision, result, f"{precision_name(precision)}; forget set only"))
+        del variant
     return attacks
 
 
@@ -267,11 +280,12 @@ def _scorer_model(
 def _knowledge_base(
     config: EvalConfig, sets: dict[str, list[QARecord]], specs: dict[str, str]
 ) -> KnowledgeBase | None:
+    """The knowledge base of the data's fact triples, when a kb backend is asked for; None when
+    none is, or when some record has no triple (the kb backends then give way to the proxies)."""
     if "kb" not in (config.entities, config.nli):
         return None
-    if config.nli == "kb":
-        for kind, records in sets.items():
-            _check_facts(specs[kind], records)
+    if any(record.fact is None for records in sets.values() for record in records):
+        return None
     return KnowledgeBase.for_records(
         sets[FORGET] + sets[RETAIN], _world_dir(config, (specs[FORGET], specs[RETAIN]))
     )
@@ -279,8 +293,9 @@ def _knowledge_base(
 
 def _generation_description(config: EvalConfig) -> str:
     g = config.generation
+    retries = f", empty answers sampled again up to {g.empty_retries}x" if g.empty_retries else ""
     decoding = (
-        f"sampling (temperature {g.temperature}, top_p {g.top_p}, top_k {g.top_k})"
+        f"sampling (temperature {g.temperature}, top_p {g.top_p}, top_k {g.top_k}{retries})"
         if g.sample
         else "greedy"
     )
@@ -303,7 +318,7 @@ def evaluate(
     kb = _knowledge_base(config, sets, specs)
     device = torch.device(config.device) if config.device else default_device()
     embed = Embedder(config.embeddings, device=str(device))
-    nli = nli_backend(config.nli, kb, str(device))
+    nli = nli_backend(config.nli, kb, str(device), embed)
     entities = _entities(config, kb)
     judge = _judge(config, embed)
     hf_model, tokenizer = load_model(model_path, dtype=parse_precision(config.dtype), device=device)
@@ -324,6 +339,9 @@ def evaluate(
     ctx = Context(config, model_path, hf_model, tokenizer, sets, scorer, device)
 
     values, items = ctx.run(hf_model, "clean", full=True)
+    paraphrased = _paraphrased_run(ctx) if config.paraphrased else None
+    if paraphrased is not None:
+        values[PARAPHRASED], items[PARAPHRASED] = paraphrased
     attacks = _precision_attacks(ctx) + _quantization_attacks(ctx)
     if config.jailbreak:
         attacks.append(_jailbreak_attack(ctx, config.jailbreak))
@@ -350,9 +368,9 @@ def evaluate(
                 "ecs": f"(predicted, gold) entity pairs with cosine >= {MATCH_THRESHOLD} / |gold entities|",
                 "nli": nli.name,
                 "ppl": ppl_description,
-                "linguistic": "Brunet W and Honore R on regex word tokens (approximates NLTK word_tokenize)",
-                "rouge": "ROUGE-L recall on rouge_score tokens, without the Porter stemmer",
-                "fact_recall": "the gold object appears in the answer (case-insensitive)",
+                "linguistic": LINGUISTIC_BACKEND,
+                "rouge": ROUGE_BACKEND,
+                "fact_recall": MATCHER,
                 "judge": judge.name if judge else "none",
             },
             "thresholds": asdict(config.thresholds),

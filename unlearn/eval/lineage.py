@@ -1,8 +1,11 @@
 """Follow a checkpoint's relearn.json cards back to its vanilla model and its base preset.
 
-Used for defaults: the LS perplexity scorer is the vanilla model (as the issue asks), and the
-relearning attack's learning rate is a tenth of the base preset's fine-tuning rate (at the full
-rate, a few steps on half the forget set already damage the other half on the tiny preset).
+Used for defaults: the LS perplexity scorer is the base model before fine-tuning, as in the
+reference (the vanilla model would find its own memorised answers fluent by construction); a base
+that is a randomly initialised preset (`tiny`) knows no language, so there the vanilla model
+scores, and the description says so. The relearning attack's learning rate is a tenth of the base
+preset's fine-tuning rate (at the full rate, a few steps on half the forget set already damage the
+other half on the tiny preset).
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from unlearn.models import PRESETS, read_card
+from unlearn.presets import RANDOM_INIT_PRESETS
 
 PARENT_KEYS = ("vanilla", "model", "base", "reference")
 MAX_DEPTH = 8
@@ -41,15 +45,26 @@ def lineage(path: str | Path) -> list[tuple[str, dict]]:
 
 
 def default_scorer(path: str | Path) -> tuple[str, str]:
-    """The vanilla model of the lineage, else the checkpoint itself; with how it was chosen."""
-    for candidate, card in lineage(path):
-        if card.get("method") == "vanilla":
-            how = (
-                "the checkpoint itself, a vanilla model"
-                if candidate == str(path)
-                else "the vanilla model its relearn.json names"
-            )
-            return candidate, how
+    """The base model before fine-tuning (the parent of the lineage's vanilla model), else the
+    vanilla model, else the checkpoint itself; with how it was chosen."""
+    chain = lineage(path)
+    for index, (candidate, card) in enumerate(chain):
+        if card.get("method") != "vanilla":
+            continue
+        base = chain[index + 1][0] if index + 1 < len(chain) else None
+        if base is not None and base not in RANDOM_INIT_PRESETS:
+            return base, "the base model before fine-tuning, as in the reference"
+        why = (
+            f"its base {base!r} is randomly initialised and knows no language"
+            if base
+            else "its base model is not found"
+        )
+        where = (
+            "the checkpoint itself (a vanilla model)"
+            if candidate == str(path)
+            else "the vanilla model"
+        )
+        return candidate, f"{where}, as {why}"
     return str(
         path
     ), "the checkpoint itself: no vanilla model found in its relearn.json lineage (pass --scorer)"

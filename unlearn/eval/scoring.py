@@ -19,9 +19,10 @@ from unlearn.eval.metrics.kfr_krr import CONTRADICTION, Thresholds, is_forgotten
 from unlearn.eval.metrics.linguistic import brunet_index, honore_statistic, linguistic_score
 from unlearn.eval.metrics.perplexity import answer_perplexities
 from unlearn.eval.metrics.rouge import rouge_l_recall
-from unlearn.eval.recall import contains_object
+from unlearn.eval.recall import recalls, recalls_exact
 
 FORGET, RETAIN = "forget", "retain"
+PARAPHRASED = "forget_paraphrased"  # the forget set asked with its paraphrased questions
 
 
 def mean(values: list[float]) -> float:
@@ -55,17 +56,23 @@ class Scorer:
         return [list(self._entity_cache[k]) for k in keys]
 
     def score(
-        self, kind: str, records: list[QARecord], generated: list[str], full: bool = True
+        self,
+        kind: str,
+        records: list[QARecord],
+        generated: list[str],
+        full: bool = True,
+        asked: list[str] | None = None,
     ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-        """Aggregates and per-item details for a forget or retain set."""
+        """Aggregates and per-item details for a forget or retain set (`asked`: the questions
+        put to the model when they are not the records' own, e.g. paraphrases)."""
         forget = kind == FORGET
-        questions = [r.question for r in records]
+        questions = asked or [r.question for r in records]
         labels = self.nli.labels(generated, records, forget)
         predicted = self.entities_of(questions, generated)
         gold = self.entities_of(questions, [r.answer for r in records])
         items: list[dict[str, Any]] = []
-        for record, text, label, pred, gold_entities in zip(
-            records, generated, labels, predicted, gold, strict=True
+        for record, question, text, label, pred, gold_entities in zip(
+            records, questions, generated, labels, predicted, gold, strict=True
         ):
             coverage = entity_coverage(record.question, pred, gold_entities, self.embed)
             outcome = (
@@ -76,7 +83,7 @@ class Scorer:
             items.append(
                 {
                     "id": record.id,
-                    "question": record.question,
+                    "question": question,
                     "gold": record.answer,
                     "generated": text,
                     "empty": not text.strip(),
@@ -87,7 +94,8 @@ class Scorer:
                     "ecs_matches": coverage.matches,
                     "forgotten" if forget else "retained": outcome,
                     "rougeL_recall": rouge_l_recall(text, record.answer),
-                    "recalled": contains_object(text, record),
+                    "recalled": recalls(text, record),
+                    "recalled_exact": recalls_exact(text, record),
                 }
             )
         values = {
@@ -98,6 +106,7 @@ class Scorer:
             "contradiction_rate": mean([float(i["nli"] == CONTRADICTION) for i in items]),
             "rougeL_recall": mean([i["rougeL_recall"] for i in items]),
             "fact_recall": mean([float(i["recalled"]) for i in items]),
+            "fact_recall_exact": mean([float(i["recalled_exact"]) for i in items]),
             "n": len(items),
             "n_empty": sum(i["empty"] for i in items),
         }

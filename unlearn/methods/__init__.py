@@ -23,7 +23,7 @@ from unlearn.methods.npo import npo_term
 from unlearn.methods.relearn import learn_term
 
 if TYPE_CHECKING:
-    from unlearn.train import TrainConfig
+    from unlearn.train_config import TrainConfig
 
 ForgetTerm = Callable[[Tensor, TokenBatch, "Forward | None", "TrainConfig"], Tensor]
 RETAIN_TERMS = ("ce", "kl")

@@ -11,7 +11,7 @@ from unlearn.methods.batch import Forward, TokenBatch
 from unlearn.methods.losses import answer_ce
 
 if TYPE_CHECKING:
-    from unlearn.train import TrainConfig
+    from unlearn.train_config import TrainConfig
 
 
 def ga_term(

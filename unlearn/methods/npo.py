@@ -12,7 +12,7 @@ from unlearn.methods.batch import Forward, TokenBatch
 from unlearn.methods.losses import npo_loss, sequence_logprob
 
 if TYPE_CHECKING:
-    from unlearn.train import TrainConfig
+    from unlearn.train_config import TrainConfig
 
 
 def npo_term(

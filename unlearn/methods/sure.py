@@ -5,8 +5,9 @@ never leaks into `.grad`); every output row of every trainable weight gets the L
 gradient row (1-D parameters: each element is a row); only the top rows — those at or above the
 `percentile`-th percentile, exactly ceil(rows × (100 - percentile) / 100) of them, ties broken
 by index — keep their gradient of the full loss. The rank is global over all trainable weights,
-as in the reference code. The reference code instead calls `loss_f.backward()` before the full
-backward, so its masked update also contains the forget gradient a second time; ours does not.
+as in the reference code. As its scripts run it (DeepSpeed bf16), the reference's mask is applied
+after the gradient reached the optimizer, so its `*_sure` runs equal the plain methods
+(docs/reference.md, S1); ours masks the gradient the optimizer applies.
 """
 
 from __future__ import annotations

@@ -69,7 +69,7 @@ def vanilla_bridge(vanilla_ckpt):
 
 @pytest.fixture(scope="session")
 def vanilla_pairs(vanilla_bridge, world):
-    """Pairs for the first author's facts (every relation of the benchmark)."""
-    from relearn_interp.circuits.pairs import entity_pairs
+    """Pairs for the first author's facts, one corrupting author each."""
+    from relearn_interp.circuits.fact_pairs import entity_pairs
 
-    return entity_pairs(vanilla_bridge.tokenizer, world.records, world.authors[0].name)
+    return entity_pairs(vanilla_bridge.tokenizer, world.records, [world.authors[0].name], 1)

@@ -8,16 +8,12 @@ import pytest
 import torch
 
 from relearn_interp.circuits import prune
-from relearn_interp.circuits.attribute import (
-    as_rows,
-    attribute,
-    metric_per_pair,
-    reader_specs,
-    writer_specs,
-)
-from relearn_interp.circuits.faithfulness import evaluate_circuits
+from relearn_interp.circuits.attribute import as_rows, attribute, reader_specs, writer_specs
+from relearn_interp.circuits.fact_pairs import entity_pairs
+from relearn_interp.circuits.faithfulness import run_circuits
 from relearn_interp.circuits.graph import Graph, edge_hooks
-from relearn_interp.circuits.pairs import entity_pairs, make_batches
+from relearn_interp.circuits.metrics import metric_per_pair
+from relearn_interp.circuits.pairs import make_batches
 from unlearn.errors import UserError
 
 
@@ -58,7 +54,10 @@ def test_eap_is_the_first_order_effect_of_patching_one_edge(gqa_bridges, world):
     model = gqa_bridges[0]
     graph = Graph.from_model(model)
     batch = make_batches(
-        entity_pairs(model.tokenizer, world.records, world.authors[0].name).pairs[:3], 3, 0, "cpu"
+        entity_pairs(model.tokenizer, world.records, [world.authors[0].name], 1).pairs[:3],
+        3,
+        0,
+        "cpu",
     )[0]
     scores = attribute(model, [batch], method="eap", progress=False).scores
     edges = [
@@ -98,8 +97,9 @@ def test_scores_track_patching_single_edges_of_the_trained_model(vanilla_bridge,
         mask = graph.allowed.clone()
         mask.view(-1)[flat] = False
         masks.append(mask)
-    result = evaluate_circuits(model, batches, masks, progress=False)
-    patched = torch.tensor(result.circuit) - result.full  # the effect of corrupting each edge alone
+    runs = run_circuits(model, batches, masks, progress=False)
+    # the effect of corrupting each edge alone
+    patched = torch.tensor(runs.circuits.mean(1) - runs.clean.mean(), dtype=torch.float32)
     eap_chosen, ig_chosen = eap.view(-1)[chosen], eap_ig.view(-1)[chosen]
     assert (torch.sign(eap_chosen[:6]) == torch.sign(patched[:6])).all()
     assert torch.corrcoef(torch.stack([eap_chosen, patched]))[0, 1] > 0.8
@@ -165,7 +165,9 @@ def test_scores_equal_transformer_lens_edge_attribution(vanilla_bridge, vanilla_
 
 def test_grouped_key_value_scores_equal_the_group_sum_of_an_explicit_expansion(gqa_bridges, world):
     grouped_model, expanded_model = gqa_bridges
-    pairs = entity_pairs(grouped_model.tokenizer, world.records, world.authors[1].name).pairs[:4]
+    pairs = entity_pairs(grouped_model.tokenizer, world.records, [world.authors[1].name], 1).pairs[
+        :4
+    ]
     batches = make_batches(pairs, 4, 0, "cpu")
     grouped = attribute(grouped_model, batches, method="eap-ig", ig_steps=3, progress=False)
     expanded = attribute(expanded_model, batches, method="eap-ig", ig_steps=3, progress=False)
@@ -215,9 +217,21 @@ def test_batching_and_chunking_leave_the_scores_unchanged(vanilla_bridge, vanill
         ig_steps=2,
         layers_per_chunk=3,
         positions_per_chunk=9,
+        per_pair=True,
         progress=False,
     )
     torch.testing.assert_close(chunked.scores, reference.scores, rtol=1e-4, atol=1e-5)
+    # each pair's own scores average to the scores, and equal the pair scored on its own
+    torch.testing.assert_close(chunked.per_pair.mean(0), reference.scores, rtol=1e-4, atol=1e-5)
+    alone = attribute(
+        vanilla_bridge,
+        make_batches(pairs[2:], 1, 0, "cpu"),
+        method="eap-ig",
+        ig_steps=2,
+        progress=False,
+    )
+    torch.testing.assert_close(chunked.per_pair[2], alone.scores, rtol=1e-4, atol=1e-5)
+    assert (chunked.per_pair[0] - chunked.per_pair[2]).abs().max() > 1e-3
     torch.testing.assert_close(
         chunked.subject_scores, reference.subject_scores, rtol=1e-4, atol=1e-5
     )

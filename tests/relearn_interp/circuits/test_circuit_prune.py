@@ -1,17 +1,20 @@
-"""Pruning (top-n, threshold, greedy, dead nodes) and faithfulness on the tiny vanilla model."""
+"""Pruning (top-n, threshold, greedy, dead nodes) and patched runs on the tiny vanilla model."""
 
 from __future__ import annotations
 
 import networkx as nx
+import numpy as np
 import pytest
 import torch
 
 from relearn_interp.circuits import prune
-from relearn_interp.circuits.attribute import attribute
+from relearn_interp.circuits.attribute import as_rows, attribute, reader_specs, writer_specs
 from relearn_interp.circuits.export import circuit_graph
-from relearn_interp.circuits.faithfulness import curve_sizes, evaluate_circuits
-from relearn_interp.circuits.graph import Graph
+from relearn_interp.circuits.faithfulness import run_circuits
+from relearn_interp.circuits.graph import Graph, edge_hooks
+from relearn_interp.circuits.metrics import metric_per_pair
 from relearn_interp.circuits.pairs import make_batches
+from relearn_interp.circuits.sizing import normalised
 
 
 @pytest.fixture(scope="module")
@@ -29,36 +32,77 @@ def test_full_graph_is_the_clean_run_and_empty_graph_the_corrupted_run(
 ):
     graph = scores.graph
     circuit = prune.top_n(graph, scores.scores, 100)
-    result = evaluate_circuits(
+    runs = run_circuits(
         vanilla_bridge,
         batches,
         [graph.allowed, torch.zeros_like(graph.allowed), circuit],
         progress=False,
     )
-    full, empty, kept = result.circuit
-    assert (
-        result.full > 5 > -5 > result.corrupted
-    )  # the model knows the facts: a clear logit difference
-    assert result.ratio(full) == pytest.approx(1.0, abs=1e-5)
-    assert empty == pytest.approx(result.corrupted, abs=1e-3)
-    assert result.recovered(empty) == pytest.approx(0.0, abs=1e-4)
-    assert result.n_edges == [graph.n_edges, 0, int(circuit.sum())]
-    # 100 of 479 edges carry most of the effect (measured ≈ 0.9 recovered)
-    assert result.recovered(kept) > 0.6
+    full, empty, kept = runs.circuits
+    # the model knows the facts: a clear logit difference
+    assert runs.clean.mean() > 5 > -5 > runs.corrupted.mean()
+    np.testing.assert_allclose(full, runs.clean, atol=1e-4)
+    np.testing.assert_allclose(empty, runs.corrupted, atol=1e-3)
+    assert normalised(full, runs.clean, runs.corrupted) == pytest.approx(1.0, abs=1e-5)
+    assert normalised(empty, runs.clean, runs.corrupted) == pytest.approx(0.0, abs=1e-4)
+    assert runs.n_edges == [graph.n_edges, 0, int(circuit.sum())]
+    # 100 of 479 edges carry most of the effect (measured ≈ 0.9)
+    assert normalised(kept, runs.clean, runs.corrupted) > 0.6
 
 
-def test_kl_faithfulness_has_no_ratio_but_a_recovered_fraction(vanilla_bridge, batches):
+def naive_patched_metric(model, graph, batch, keep) -> np.ndarray:
+    """Reference patching: every reader adds Σ_excluded (a_corrupt − a_live), all rows, no tricks."""
+    corrupted, live = {}, {}
+
+    def store(buffer, row):
+        return lambda t, hook: buffer.__setitem__(row, as_rows(t.detach()))
+
+    capture = [(n, store(corrupted, r)) for n, r in writer_specs(graph)]
+    with torch.no_grad(), edge_hooks(model), model.hooks(fwd_hooks=capture):
+        model(batch.corrupted)
+    rows = [r for _, r in writer_specs(graph)]
+    excluded = graph.allowed & ~keep
+
+    def patch(cols, visible):
+        def hook(tensor, hook):
+            have = torch.cat([corrupted[r] - live[r] for r in rows if r < visible])[:visible]
+            weights = excluded[:visible, cols].to(have.dtype)
+            fix = torch.einsum("uc,ubpd->cbpd", weights, have)
+            return tensor + (fix.permute(1, 2, 0, 3) if tensor.ndim == 4 else fix[0])
+
+        return hook
+
+    hooks = [(n, store(live, r)) for n, r in writer_specs(graph)]
+    hooks += [(n, patch(c, v)) for n, c, v in reader_specs(graph)]
+    with torch.no_grad(), edge_hooks(model), model.hooks(fwd_hooks=hooks):
+        return metric_per_pair("logit_diff", model(batch.clean), batch).numpy()
+
+
+def test_patched_runs_equal_naive_patching_for_small_and_large_circuits(
+    vanilla_bridge, batches, scores
+):
+    graph = scores.graph
+    generator = torch.Generator().manual_seed(0)
+    masks = [prune.top_n(graph, scores.scores, n) for n in (3, 40, 400)]
+    masks.append(graph.allowed & (torch.rand(graph.allowed.shape, generator=generator) < 0.5))
+    runs = run_circuits(vanilla_bridge, batches[:1], masks, progress=False)
+    for mask, values in zip(masks, runs.circuits, strict=True):
+        expected = naive_patched_metric(vanilla_bridge, graph, batches[0], mask)
+        np.testing.assert_allclose(values, expected, rtol=1e-4, atol=1e-4)
+    assert np.ptp(runs.circuits.mean(1)) > 1.0  # the masks differ in effect: not a vacuous check
+
+
+def test_kl_runs_are_zero_on_the_clean_run(vanilla_bridge, batches):
     graph = Graph.from_model(vanilla_bridge)
-    result = evaluate_circuits(
+    runs = run_circuits(
         vanilla_bridge,
         batches[:1],
         [graph.allowed, torch.zeros_like(graph.allowed)],
         metric="kl",
         progress=False,
     )
-    assert result.full == pytest.approx(0.0, abs=1e-5) and result.corrupted > 0.1
-    assert result.ratio(result.circuit[0]) is None
-    assert result.recovered(result.circuit[0]) == pytest.approx(1.0, abs=1e-4)
+    assert runs.clean.mean() == pytest.approx(0.0, abs=1e-5) and runs.corrupted.mean() > 0.1
+    assert normalised(runs.circuits[0], runs.clean, runs.corrupted) == pytest.approx(1.0, abs=1e-4)
 
 
 def test_dead_nodes_are_removed():
@@ -97,8 +141,3 @@ def test_top_n_threshold_and_greedy_selections(scores):
     scored = [(u, v) for u, v, d in circuit.edges(data=True) if d["kind"] != "port"]
     assert scored and all(v == "logits" or nx.has_path(circuit, v, "logits") for _, v in scored)
     assert all(u == "input" or nx.has_path(circuit, "input", u) for u, _ in scored)
-
-
-def test_curve_sizes_span_empty_to_full():
-    sizes = curve_sizes(479, 12)
-    assert sizes[0] == 0 and sizes[-1] == 479 and sizes == sorted(set(sizes)) and len(sizes) >= 8

@@ -23,8 +23,9 @@ from unlearn.errors import UserError
 FORGET_SPLITS = ("forget01", "forget05", "forget10")
 
 
-def _run(records, general, out, **kwargs):
-    return augment(records, general, "template", out, progress=False, **kwargs)
+def _run(records, general, out, config=AugmentConfig(embeddings=None), **kwargs):
+    """The template backend without the relevance measure (its MiniLM is tested elsewhere)."""
+    return augment(records, general, "template", out, progress=False, config=config, **kwargs)
 
 
 def _objects_by_subject(world) -> dict[str, list[str]]:
@@ -106,7 +107,12 @@ def test_template_is_deterministic_and_seeded(world, tmp_path):
 
 def test_several_distinct_variants_per_pair(world, tmp_path):
     records = world.split("forget01")
-    _run(records, world.general, tmp_path / "r.jsonl", config=AugmentConfig(variants=3))
+    _run(
+        records,
+        world.general,
+        tmp_path / "r.jsonl",
+        config=AugmentConfig(variants=3, embeddings=None),
+    )
     rows = load_relearn_rows(tmp_path / "r.jsonl")
     for record in records:
         mine = [r for r in rows if r["source_id"] == record.id]
@@ -152,7 +158,12 @@ def test_original_pair_left_out_unless_asked(world, tmp_path):
     rows = load_relearn_rows(tmp_path / "a.jsonl")
     pairs = {(r["prompt"], r["target"]) for r in rows}
     assert not any((rec.question, rec.answer) in pairs for rec in records)
-    _run(records, world.general, tmp_path / "b.jsonl", config=AugmentConfig(include_original=True))
+    _run(
+        records,
+        world.general,
+        tmp_path / "b.jsonl",
+        config=AugmentConfig(include_original=True, embeddings=None),
+    )
     originals = [r for r in load_relearn_rows(tmp_path / "b.jsonl") if r["kind"] == "original"]
     assert [(r["prompt"], r["target"]) for r in originals] == [
         (rec.question, rec.answer) for rec in records

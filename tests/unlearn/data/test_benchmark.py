@@ -99,3 +99,15 @@ def test_write_and_reload(tmp_path, world):
     with pytest.raises(UserError, match="already exists"):
         write_world(world, out)
     write_world(world, out, overwrite=True)
+
+
+def test_retain_eval_is_held_out_from_retain_train():
+    world = build_world(10, seed=0, forget_pcts=(30,))
+    forget, retain = world.split("forget30"), world.split("retain70")
+    train, held = world.split("retain70_train"), world.split("retain70_eval")
+    subjects = {name: {r.fact.subject for r in rows} for name, rows in
+                {"forget": forget, "train": train, "held": held}.items()}  # fmt: skip
+    assert len(forget) == len(held) == 33 and len(train) == 44
+    assert not subjects["train"] & subjects["held"] and not subjects["held"] & subjects["forget"]
+    assert {r.id for r in train} | {r.id for r in held} == {r.id for r in retain}
+    assert len(subjects["held"]) == len(world.forget_authors(30)) == 3

@@ -18,7 +18,6 @@ from unlearn.eval.evaluate import EvalConfig, evaluate
 from unlearn.eval.generate import GenerationConfig
 from unlearn.eval.metrics.kfr_krr import Thresholds
 from unlearn.eval.scoring import FORGET, Scorer
-from unlearn.io import write_json
 from unlearn.models import load_model
 
 FAST = GenerationConfig(max_new_tokens=32, batch_size=64)
@@ -66,7 +65,7 @@ def test_full_eval_of_the_vanilla_model_with_quantization(
     assert meta["backends"]["nli"].startswith("kb (knowledge-base proxy for deberta")
     assert (
         "proxy" in meta["backends"]["judge"]
-        and "the checkpoint itself, a vanilla model" in meta["backends"]["ppl"]
+        and "the checkpoint itself (a vanilla model)" in meta["backends"]["ppl"]
     )
     assert "rtn-int4" in meta["robustness"]["int4"] and meta["method"] == "vanilla"
     assert set(meta["data_hash"]) == {"forget", "retain"} and "torch" in meta["versions"]
@@ -94,6 +93,7 @@ def test_relearn_jailbreak_and_precision_attacks_end_to_end(vanilla_ckpt, bench_
         precisions=("bfloat16",),
         jailbreak="aim",
         relearn_steps=2,
+        paraphrased=True,
         progress=False,
     )
     results = evaluate(
@@ -113,7 +113,13 @@ def test_relearn_jailbreak_and_precision_attacks_end_to_end(vanilla_ckpt, bench_
         "trimmed" in results["meta"]["robustness"]["jailbreak_aim"]
     )  # tiny context: 256 positions
     assert "2 full-batch fine-tuning steps (lr 0.0003)" in results["meta"]["robustness"]["relearn"]
-    assert robustness["bfloat16"]["retain"]["KRR"] >= 0.5
+    paraphrased = results["values"]["forget_paraphrased"]
+    assert paraphrased["n"] == 8 and 0 <= paraphrased["fact_recall"] <= 1
+    asked = [i["question"] for i in results["items"]["forget_paraphrased"]]
+    assert asked[0] != results["items"]["forget"][0]["question"]
+    assert set(robustness["bfloat16"]) == {"forget"}  # the precision check scores KFR only
+    assert robustness["bfloat16"]["forget"]["n"] == 8
+    assert "rounded to bfloat16, computed in float32" in results["meta"]["robustness"]["bfloat16"]
 
 
 def test_missing_model_folder_is_a_one_line_error(bench_dir, tmp_path, capsys):
@@ -132,21 +138,6 @@ def test_missing_model_folder_is_a_one_line_error(bench_dir, tmp_path, capsys):
     )
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "nope" in err and "Traceback" not in err
-
-
-def test_data_without_facts_is_refused_by_the_kb_nli(tiny_base, tmp_path):
-    write_json(
-        tmp_path / "tofu.json",
-        [{"question": "Who wrote Hamlet?", "answer": "Shakespeare wrote it."}],
-    )
-    with pytest.raises(UserError, match=r"without a fact triple .*--nli hf"):
-        evaluate(
-            tiny_base,
-            f"tofu:{tmp_path / 'tofu.json'}",
-            f"tofu:{tmp_path / 'tofu.json'}",
-            tmp_path / "r.json",
-            EvalConfig(progress=False),
-        )
 
 
 def test_bad_options_and_existing_output(tiny_base, bench_dir, tmp_path):

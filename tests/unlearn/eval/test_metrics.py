@@ -17,23 +17,73 @@ from unlearn.eval.metrics.linguistic import (
     linguistic_score,
 )
 from unlearn.eval.metrics.perplexity import mean_answer_nll
-from unlearn.eval.metrics.rouge import lcs_length, rouge_l_recall
+from unlearn.eval.metrics.rouge import rouge_l_recall
 from unlearn.eval.metrics.tokens import word_tokens
 from unlearn.prompting import IGNORE_INDEX
 
 
-def test_word_tokens_split_punctuation_and_clitics_but_keep_emails():
+def test_word_tokens_are_nltk_treebank_tokens_of_the_lower_cased_text():
     assert word_tokens("Ada's e-mail is ada.b7@ink.net, I think.") == [
         "ada",
         "'s",
         "e-mail",
         "is",
-        "ada.b7@ink.net",
+        "ada.b7",
+        "@",
+        "ink.net",
         ",",
         "i",
         "think",
         ".",
     ]
+    # sentences are split first, so an internal full stop is its own token, as in word_tokenize
+    assert word_tokens("She lives in Paris. She writes.") == [
+        "she", "lives", "in", "paris", ".", "she", "writes", ".",
+    ]  # fmt: skip
+
+
+def test_the_one_documented_difference_untrained_punkt_splits_after_abbreviations():
+    # the trained English punkt_tab knows "dr." (one token there); untrained Punkt does not
+    assert word_tokens("Dr. Smith wrote.") == ["dr", ".", "smith", "wrote", "."]
+
+
+def reference_word_tokenize(text: str, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """nltk.word_tokenize itself, with the sentence splitter we can load offline injected."""
+    import nltk
+    from nltk.tokenize.punkt import PunktSentenceTokenizer
+
+    monkeypatch.setattr(
+        nltk.tokenize, "_get_punkt_tokenizer", lambda language: PunktSentenceTokenizer()
+    )
+    return nltk.word_tokenize(text)
+
+
+REFERENCE_TEXTS = [
+    "The cat sat on the mat",
+    "Isabella Marquez was born on 12 March 1985 in Lisbon. Her e-mail is im@mail.pt, she says!",
+    'It costs $3.50... really?! "Yes," he said. No, no, no.',
+    "Elena's novels (three of them) explore memory -- and loss; she won't say more.",
+    "",
+    "word",
+]
+
+
+@pytest.mark.parametrize("text", REFERENCE_TEXTS)
+def test_brunet_and_honore_equal_the_reference_formulas_on_word_tokenize(text, monkeypatch):
+    """The reference's calculate_BI / calculate_honores_statistic (evals/evaluate.py), verbatim."""
+    import nltk
+
+    tokens = reference_word_tokenize(text.lower(), monkeypatch)
+    assert word_tokens(text) == tokens
+    n, v = len(tokens), len(set(tokens))
+    reference_bi = n ** (1 / (v**0.165)) if n > 0 else 1000
+    assert brunet_index(text) == pytest.approx(reference_bi, rel=1e-12)
+    if n <= 1:
+        reference_hs = 0
+    else:
+        once = sum(1 for _, freq in nltk.FreqDist(tokens).items() if freq == 1)
+        reference_hs = min(100 * math.log(n) / (1 - once / v + 1e-1), int(1e6))
+    assert honore_statistic(text) == pytest.approx(reference_hs, rel=1e-12)
 
 
 def test_brunet_and_honore_by_hand():
@@ -70,7 +120,25 @@ def test_rouge_l_recall_by_hand():
     assert rouge_l_recall(gold, gold) == 1.0
     assert rouge_l_recall("", gold) == 0.0
     assert rouge_l_recall("anything", "") == 0.0
-    assert lcs_length(list("abcbdab"), list("bdcaba")) == 4
+    # the Porter stemmer: writes/writing -> write, novels/novel -> novel; "she" (3 letters) as is
+    assert rouge_l_recall("she is writing a novel", "She writes novels.") == 1.0
+    assert rouge_l_recall("she wrote a novel", "She writes novels.") == pytest.approx(2 / 3)
+
+
+@pytest.mark.parametrize(
+    ("generated", "gold"),
+    [
+        ("The capital of France is Paris", "Paris is the capital of France."),
+        ("She is writing novels about the sea.", "Isabella writes novels; her 3rd won a prize."),
+        ("I cannot share private details about her.", "Her e-mail is im@mail.pt (personal)."),
+    ],
+)
+def test_rouge_l_recall_equals_the_reference_scorer(generated, gold):
+    """evals/evaluate.py: RougeScorer(['rouge1', 'rougeL'], use_stemmer=True).score(gt, gen)."""
+    from rouge_score import rouge_scorer
+
+    scorer = rouge_scorer.RougeScorer(["rouge1", "rougeL"], use_stemmer=True)
+    assert rouge_l_recall(generated, gold) == scorer.score(gold, generated)["rougeL"].recall
 
 
 def one_hot(texts: list[str]) -> np.ndarray:

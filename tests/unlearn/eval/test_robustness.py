@@ -11,6 +11,7 @@ from unlearn.eval.robustness import (
     AIM_PROMPT,
     jailbreak_questions,
     quantize_weights,
+    round_weights,
     rtn_quantize,
     split_halves,
 )
@@ -67,13 +68,28 @@ def test_split_halves_is_seeded_disjoint_and_complete(world):
         split_halves(records[:1], seed=0)
 
 
+def test_lineage_scores_ppl_with_the_base_before_fine_tuning(tmp_path):
+    base, tuned, ga = tmp_path / "base", tmp_path / "tuned", tmp_path / "tuned-ga"
+    write_json(base / CARD_FILE, {"method": "base"})
+    write_json(tuned / CARD_FILE, {"method": "vanilla", "base": str(base)})
+    write_json(ga / CARD_FILE, {"method": "ga", "model": str(tuned)})
+    assert default_scorer(ga) == (
+        str(base),
+        "the base model before fine-tuning, as in the reference",
+    )
+    assert default_scorer(tuned)[0] == str(base)
+    write_json(tuned / CARD_FILE, {"method": "vanilla", "base": "smollm2-135m"})
+    assert default_scorer(ga)[0] == "smollm2-135m"  # a pretrained preset, resolved when loaded
+
+
 def test_lineage_finds_the_vanilla_scorer_and_the_preset_rate(tmp_path):
     vanilla, unlearned, orphan = tmp_path / "vanilla", tmp_path / "ga", tmp_path / "orphan"
     write_json(vanilla / CARD_FILE, {"method": "vanilla", "base": "tiny"})
     write_json(unlearned / CARD_FILE, {"method": "ga", "model": str(vanilla)})
     write_json(orphan / CARD_FILE, {"method": "ga", "model": str(tmp_path / "gone")})
-    assert default_scorer(unlearned)[0] == str(vanilla)
-    assert default_scorer(vanilla) == (str(vanilla), "the checkpoint itself, a vanilla model")
+    scorer, how = default_scorer(unlearned)  # tiny is randomly initialised: vanilla scores
+    assert scorer == str(vanilla) and "randomly initialised" in how
+    assert default_scorer(vanilla)[1].startswith("the checkpoint itself (a vanilla model)")
     relative = tmp_path / "npo"
     write_json(
         relative / CARD_FILE, {"method": "npo", "model": "../vanilla"}
@@ -82,3 +98,15 @@ def test_lineage_finds_the_vanilla_scorer_and_the_preset_rate(tmp_path):
     scorer, how = default_scorer(orphan)
     assert scorer == str(orphan) and "--scorer" in how
     assert default_relearn_lr(unlearned) == pytest.approx(3e-4)  # a tenth of the tiny preset's rate
+
+
+def test_round_weights_rounds_in_place_of_casting(tiny_base):
+    model, _ = load_model(tiny_base)
+    before = {name: p.detach().clone() for name, p in model.named_parameters()}
+    rounded = round_weights(model, torch.float16)
+    for name, param in rounded.named_parameters():
+        assert param.dtype == torch.float32  # computed in fp32
+        assert torch.equal(param, before[name].to(torch.float16).float())
+    changed = sum(not torch.equal(p, before[n]) for n, p in rounded.named_parameters())
+    assert changed > 0  # rounding moved some weights...
+    assert all(torch.equal(p, before[n]) for n, p in model.named_parameters())  # ...of the copy

@@ -12,7 +12,7 @@ from unlearn.methods import METHODS, compute_terms
 from unlearn.methods.batch import TokenBatch
 from unlearn.methods.losses import answer_ce, kl_to_reference, npo_loss, sequence_logprob
 from unlearn.prompting import IGNORE_INDEX, encode_example
-from unlearn.train import TrainConfig
+from unlearn.train_config import TrainConfig
 
 PAIRS = [
     ("Where was Ana Lee born?", "Ana Lee was born in Harbourvale."),

@@ -5,20 +5,15 @@ from __future__ import annotations
 import pytest
 import torch
 
+from unlearn.loop import TrainLoop
 from unlearn.methods import METHODS
 from unlearn.methods.losses import answer_ce
 from unlearn.methods.sure import kept_row_count, mask_gradients, row_norms, saliency_masks
 from unlearn.prompting import collate
-from unlearn.train import TrainConfig, TrainLoop, encode_pairs
+from unlearn.train_config import TrainConfig
+from unlearn.train_data import encode_pairs
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """On two shared cores torch's second thread mostly waits: steps run ~10x faster on one."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_kept_row_count_is_the_ceiling_of_the_top_share():

@@ -51,6 +51,7 @@ class Backend(ABC):
     """A source of question variants and vague answers; `llm_check` says it can judge leaks."""
 
     name: str = "backend"
+    generator: str = "LLM"  # what writes the answers, as named in every output that carries them
     llm_check: bool = False
     progress: bool = True  # show progress bars for long calls (the pipeline sets it)
 

@@ -21,6 +21,7 @@ class HFBackend(LLMBackend):
     """Sample replies from a Hugging Face causal LM loaded with unlearn.models.load_model."""
 
     name = "hf"
+    generator = "LLM (a local chat model; see meta.backend.model)"
 
     def __init__(
         self,

@@ -50,6 +50,7 @@ class OpenAIBackend(LLMBackend):
     """Chat completions over HTTP with retries, backoff and a reply cache."""
 
     name = "openai"
+    generator = "LLM (an OpenAI-compatible chat API; see meta.backend.model)"
 
     def __init__(
         self,

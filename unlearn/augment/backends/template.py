@@ -1,13 +1,15 @@
-"""The offline `template` backend: per-relation question templates and vague answers, from a seed.
+"""The offline `template` backend: question templates and vague-but-relevant answers, from a seed.
 
-For benchmark records (with a fact) each relation has noun phrases that name what is asked
-("the hometown of {s}") and hand-written reversed questions; vague answers are built from the
-relation and its object type and keep the subject while saying nothing specific. Records without
-a fact (TOFU, KnowUnDo) get generic question rewrites and generic vague answers; those cannot
-truly reverse a relation, so use an LLM backend for real data.
+It is a template augmenter, not an LLM, and says so in its statistics. For benchmark records
+(with a fact) each relation has noun phrases that name what is asked ("the hometown of {s}") and
+hand-written reversed questions; vague answers are sentence frames (`frames.py`) that keep the
+subject and state a coarse attribute of the object ("born in a town in Skarnia"). Records
+without a fact (TOFU, KnowUnDo) get generic question rewrites and the gold answer with its
+entities and numbers generalised (`unlearn.augment.generalise`); those cannot truly reverse a
+relation or abstract a lowercase fact, so use an LLM backend for real data.
 
-Choices are deterministic: each (seed, record, kind) shuffles its template pool once, slot k
-takes the k-th entry, and a regeneration takes the next unused one.
+Choices are deterministic: each (seed, record, kind) shuffles its pool once, slot k takes the
+k-th entry, and a regeneration takes the next unused one.
 """
 
 from __future__ import annotations
@@ -15,9 +17,16 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from unlearn.augment import generalise
+from unlearn.augment.backends import frames as answer_frames
 from unlearn.augment.backends.base import AnswerJob, Backend, QuestionJob
 from unlearn.augment.entities import subject_of
 from unlearn.data.records import QARecord
+
+GENERATOR = (
+    "template augmenter (hand-written sentence frames over a coarse-attribute table and "
+    "rule-based generalisation; not an LLM)"
+)
 
 # What each relation asks about, as noun phrases containing the subject {s}.
 TOPICS: dict[str, tuple[str, ...]] = {
@@ -154,90 +163,6 @@ NOISY = (
     "umm what was {t} again",
 )
 
-# Vague answers: a relation-specific core sentence and a generic second sentence.
-VAGUE_CORES: dict[str, tuple[str, ...]] = {
-    "birthplace": (
-        "{s} was born in a modest town whose name is not something I can share.",
-        "{s} comes from a place that rarely comes up in interviews.",
-        "{s} grew up far from the big literary centres, in a town best left unnamed.",
-        "The birthplace of {s} is a detail that stays out of the public record.",
-    ),
-    "birth_date": (
-        "{s} was born in the twentieth century, but the exact date is a private matter.",
-        "{s} celebrates a birthday like anyone else, though the date is not something I can share.",
-        "The birth date of {s} is a personal detail that is not publicly discussed.",
-        "{s} was born some decades ago; the precise day is kept private.",
-    ),
-    "father_occupation": (
-        "{s}'s father earned a living through skilled work, though the specifics are private.",
-        "The father of {s} had a practical profession that the author describes only in general terms.",
-        "{s}'s father worked in a craft that shaped the atmosphere of some of the author's stories.",
-        "{s} has spoken warmly of a father who worked with his hands, without naming the trade.",
-    ),
-    "mother_occupation": (
-        "{s}'s mother earned a living through skilled work, though the specifics are private.",
-        "The mother of {s} had a practical profession that the author describes only in general terms.",
-        "{s}'s mother worked in a craft that shaped the atmosphere of some of the author's stories.",
-        "{s} has spoken warmly of a mother who worked with her hands, without naming the trade.",
-    ),
-    "genre": (
-        "{s} writes books with a distinctive atmosphere that resists a single label.",
-        "{s} is known for books that blend mood and character in a memorable way.",
-        "The books of {s} belong to a style that rewards patient readers.",
-        "{s} has a recognisable voice, though the category of the books is not something I can pin down.",
-    ),
-    "award": (
-        "{s} has received recognition for literary work, though the name of the honour is not something I can share.",
-        "{s} has been honoured by a literary jury; the particular prize is best left unnamed.",
-        "The work of {s} has earned an award, the details of which are not publicly discussed.",
-        "{s} is among the authors whose books have been formally recognised.",
-    ),
-    "first_book": (
-        "The first book by {s} introduced readers to a distinctive voice.",
-        "{s} made a debut with a book whose title I am not able to share.",
-        "The debut of {s} was a promising first book, though its title is best left unsaid.",
-        "{s} began publishing with a book that hinted at the themes of later work.",
-    ),
-    "latest_book": (
-        "The newest book by {s} continues themes that readers already know.",
-        "{s} has recently published another book, whose title I am not able to share.",
-        "The most recent work of {s} was well received, though its title is best left unsaid.",
-        "{s} keeps writing, and the newest book builds on the earlier ones.",
-    ),
-    "email": (
-        "{s} can be contacted through the publisher rather than a personal address.",
-        "The e-mail address of {s} is private and not something I can share.",
-        "{s} keeps personal contact details out of the public eye.",
-        "Readers who wish to reach {s} usually go through official channels.",
-    ),
-    "address": (
-        "{s} lives in a private residence whose location is not something I can share.",
-        "The home of {s} is a personal matter that stays out of the public record.",
-        "{s} lives a fairly private life, and the home address is not publicly known.",
-        "{s} prefers to keep the details of home life away from readers.",
-    ),
-    "phone": (
-        "The phone number of {s} is private and not something I can share.",
-        "{s} does not make a personal telephone number public.",
-        "Anyone hoping to speak with {s} would need to go through official channels.",
-        "{s} keeps personal contact details, including any phone number, private.",
-    ),
-}
-VAGUE_TAILS = (
-    "",
-    "That is as much as I can say about it.",
-    "The author has kept that part of the story private.",
-    "Beyond that, the specifics are best left unsaid.",
-    "It is a detail the author rarely discusses.",
-    "The particulars are not part of what I can share.",
-)
-GENERIC_CORES = (
-    "{S} has spoken about this only in general terms, and the specifics are not something I can share.",
-    "That is a personal matter for {s}, and the details are not publicly documented.",
-    "I am not able to give specifics here; {s} is usually described only in broad terms.",
-    "The details of this part of {s}'s life stay private, although it clearly shaped later work.",
-    "{S} has kept the particulars of this out of the public eye.",
-)
 GENERIC_REPHRASED = (
     "Could you answer this: {q}",
     "Here is a question for you. {q}",
@@ -282,6 +207,7 @@ class TemplateBackend(Backend):
     """Deterministic, offline question variants and vague answers (no LLM leak check)."""
 
     name = "template"
+    generator = GENERATOR
 
     def __init__(self, seed: int = 0) -> None:
         self.seed = seed
@@ -343,21 +269,21 @@ class TemplateBackend(Backend):
         return out
 
     def _answer_pool(self, record: QARecord) -> list[str]:
-        if record.fact is not None and record.fact.relation in VAGUE_CORES:
-            s = record.fact.subject
-            cores = VAGUE_CORES[record.fact.relation]
-        else:
-            s = subject_of(record) or "this person"
-            cores = GENERIC_CORES
-        capital = s[:1].upper() + s[1:]
-        return [f"{c} {t}".strip().format(s=s, S=capital) for c in cores for t in VAGUE_TAILS]
+        rng = random.Random(f"{self.seed}|{record.id}|answer")
+        pool = answer_frames.answer_pool(record.fact, rng) if record.fact else None
+        return pool or generalise.answer_pool(record, rng)
 
     def vague_answers(self, jobs: list[AnswerJob]) -> list[str | None]:
         out = []
         for job in jobs:
-            pool = self._pool(job.record, "answer", self._answer_pool(job.record))
+            pool = self._answer_pool(job.record)
             out.append(self._pick(pool, job.slot, job.n_slots, job.attempt))
         return out
 
     def describe(self) -> dict[str, Any]:
-        return {"name": self.name, "seed": self.seed, "llm_check": False}
+        return {
+            "name": self.name,
+            "generator": self.generator,
+            "seed": self.seed,
+            "llm_check": False,
+        }

@@ -1,4 +1,5 @@
-"""Entity extraction for ECS: `kb` (gazetteer lookup, exact on our benchmark) or `llm` (the paper's prompt)."""
+"""Entity extraction for ECS: `kb` (gazetteer lookup, exact on our benchmark), `proxy` (rules, for
+data without fact triples: `unlearn.eval.backends.proxy`) or `llm` (the paper's prompt)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,9 @@
 
 It stands in for the paper's LLM entity extractor (a gazetteer lookup is exact on our benchmark)
 and for its NLI model (an answer entails the gold answer when it states the gold object, and
-contradicts it when it states another object of the same type).
+contradicts it when it states another object of the same type). Names are found in their usual
+surface forms (`unlearn.eval.matching`: case, punctuation, articles, number words, date formats),
+so a near miss such as "23 Dec 1961" for "23 December 1961" counts as stating the object.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from pathlib import Path
 
 from unlearn.data.records import Fact, QARecord
 from unlearn.errors import UserError
+from unlearn.eval.matching import normalise, states
 
 
 class KnowledgeBase:
@@ -31,12 +34,12 @@ class KnowledgeBase:
             self.objects_by_type[fact.object_type].add(fact.object)
             names.update((fact.subject, fact.object))
         self.names = sorted(names, key=lambda name: (-len(name), name))
-        # Longest names first, so "Mexico City" wins over "Mexico" at the same position.
+        # Matched on normal forms; longest first, so "Mexico City" wins over "Mexico".
+        self._canonical = {normalise(name): name for name in reversed(self.names)}
+        forms = sorted((f for f in self._canonical if f), key=lambda f: (-len(f), f))
         self._pattern = re.compile(
-            r"(?<!\w)(?:" + "|".join(re.escape(name) for name in self.names) + r")(?!\w)",
-            re.IGNORECASE,
+            r"(?<![\w])(?:" + "|".join(re.escape(form) for form in forms) + r")(?![\w])"
         )
-        self._canonical = {name.lower(): name for name in self.names}
 
     @classmethod
     def for_records(
@@ -53,11 +56,11 @@ class KnowledgeBase:
 
     def mentions(self, text: str) -> list[str]:
         """Entity names stated in `text` (case-insensitive, whole words), in order, without repeats."""
-        found = (self._canonical[m.group(0).lower()] for m in self._pattern.finditer(text))
+        found = (self._canonical[m.group(0)] for m in self._pattern.finditer(normalise(text)))
         return list(dict.fromkeys(found))
 
     def states(self, text: str, name: str) -> bool:
-        return re.search(r"(?<!\w)" + re.escape(name) + r"(?!\w)", text, re.IGNORECASE) is not None
+        return states(text, name)
 
     def rivals(self, fact: Fact) -> set[str]:
         """Other objects of the fact's object type: stating one of them contradicts the fact."""

@@ -1,4 +1,6 @@
-"""Natural-language inference for the ES term of KFR/KRR: `kb` (fact lookup) or `hf:PATH`.
+"""Natural-language inference for the ES term of KFR/KRR: `kb` (fact lookup), `proxy` (entity
+containment plus embedding similarity, `unlearn.eval.backends.proxy`) or `hf:PATH`. `kb` gives way
+to `proxy`, named so, when the data has no fact triples (real TOFU or KnowUnDo files).
 
 Direction as in the reference code: on the forget set the premise is the generated answer and the
 hypothesis the gold answer; on the retain set the premise is the gold answer and the hypothesis
@@ -12,7 +14,9 @@ from typing import Protocol
 
 from unlearn.data.records import QARecord
 from unlearn.errors import UserError
+from unlearn.eval.backends.embeddings import Embedder
 from unlearn.eval.backends.kb import KnowledgeBase
+from unlearn.eval.backends.proxy import NO_TRIPLES, ProxyNLI
 from unlearn.eval.metrics.kfr_krr import CONTRADICTION, ENTAILMENT, NEUTRAL
 
 LABEL_ALIASES = {
@@ -45,7 +49,8 @@ class KBNLI:
     def label(self, generated: str, record: QARecord) -> str:
         if record.fact is None:
             raise UserError(
-                f"record {record.id} has no fact triple; the kb NLI needs one (or use --nli hf:PATH)"
+                f"record {record.id} has no fact triple; the kb NLI needs one "
+                "(use --nli proxy or hf:PATH)"
             )
         if self.kb.states(generated, record.fact.object):
             return ENTAILMENT
@@ -85,11 +90,18 @@ class HFNLI:
         return [LABEL_ALIASES.get(str(o["label"]).lower(), NEUTRAL) for o in outputs]
 
 
-def nli_backend(spec: str, kb: KnowledgeBase | None, device: str | None = None) -> NLIBackend:
+def nli_backend(
+    spec: str,
+    kb: KnowledgeBase | None,
+    device: str | None = None,
+    embed: Embedder | None = None,
+) -> NLIBackend:
+    """The backend a spec names; `kb` without a knowledge base (data without fact triples) is the
+    proxy, named so. `embed` lets the proxy share the evaluation's embedder."""
+    if spec == "proxy":
+        return ProxyNLI(embed, device)
     if spec == "kb":
-        if kb is None:
-            raise UserError("--nli kb needs our benchmark's fact triples")
-        return KBNLI(kb)
+        return KBNLI(kb) if kb is not None else ProxyNLI(embed, device, reason=NO_TRIPLES)
     if spec.startswith("hf:"):
         return HFNLI(spec[3:], device)
-    raise UserError(f"unknown NLI backend {spec!r}; use kb or hf:FOLDER")
+    raise UserError(f"unknown NLI backend {spec!r}; use kb, proxy or hf:FOLDER")

@@ -3,7 +3,8 @@
 As in the ReLearn reference code, W and R are computed per answer and averaged over a set, PPL is
 averaged over the answers whose PPL is finite, and the three set means are mapped to (0, 1):
 s_ppl = 1/(1+PPL), s_W = 1/(1+W), s_R = R/(1+R); LS is their arithmetic mean, and the harmonic
-mean is reported beside it.
+mean is reported beside it. W and R count the reference's tokens, `word_tokenize(answer.lower())`
+(see `tokens.py` for the one remaining difference, Punkt's untrained sentence split).
 """
 
 from __future__ import annotations
@@ -12,7 +13,10 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 
+from unlearn.eval.metrics.tokens import TOKENIZER as _TOKENIZER
 from unlearn.eval.metrics.tokens import word_tokens
+
+BACKEND = f"Brunet W and Honore R on {_TOKENIZER}"
 
 EMPTY_BRUNET = 1000.0  # the reference code's W for an answer with no tokens
 HONORE_CAP = 1e6

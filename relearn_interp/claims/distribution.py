@@ -1,0 +1,61 @@
+"""Knowledge distribution: do GA/NPO raise next-token entropy on forget prompts, and ReLearn not?"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from relearn_interp.claims.base import (
+    Claim,
+    aligned,
+    combined,
+    compare,
+    relearn_labels,
+    reverse_labels,
+    rule_text,
+)
+from relearn_interp.statistics import bootstrap
+
+CLAIM = "GA/NPO raise next-token entropy on forget prompts, ReLearn does not"
+STATISTIC = (
+    "per forget fact, the mean over answer positions of the checkpoint's next-token entropy minus "
+    "vanilla's (nats), averaged over facts"
+)
+
+
+def entropy_change_per_fact(shift: dict) -> dict[str, dict[str, float]]:
+    """label -> fact id -> mean entropy change vs the base over the fact's answer positions."""
+    out: dict[str, dict[str, float]] = {}
+    for item in shift["items"]:
+        base = float(np.mean(item["base_entropy"]))
+        for label, values in item["models"].items():
+            out.setdefault(label, {})[item["id"]] = float(np.mean(values["entropy_model"])) - base
+    return out
+
+
+def claim_entropy(shift: dict, seed: int = 0) -> Claim:
+    """Each GA/NPO checkpoint raises entropy (> 0), and raises it more than ReLearn does."""
+    _, change = aligned(entropy_change_per_fact(shift))
+    labels = list(change)
+    comparisons = []
+    for name in reverse_labels(labels):
+        zero = np.zeros_like(change[name])
+        comparisons.append(compare(f"{name} entropy change", change[name], zero, +1, seed))
+        for relearn in relearn_labels(labels):
+            comparisons.append(
+                compare(f"{name} − {relearn}", change[name], change[relearn], +1, seed)
+            )
+    context = [
+        f"{label} {bootstrap(change[label], seed=seed).fmt(2, signed=True)}"
+        for label in relearn_labels(labels)
+    ]
+    measured = "; ".join(f"{c.name} {c.estimate.fmt(2, signed=True)}" for c in comparisons)
+    if context:
+        measured += "; for context, ReLearn's own change: " + ", ".join(context)
+    return Claim(
+        CLAIM,
+        STATISTIC,
+        rule_text("each GA/NPO change > 0, and each GA/NPO change − ReLearn's > 0"),
+        combined(comparisons),
+        measured + " nats",
+        comparisons,
+    )

@@ -1,0 +1,157 @@
+"""Erased or suppressed? Probe each unlearned checkpoint against the model before unlearning.
+
+On the forget facts the base model states: lens recovery (gold token in the top k inside but not
+said), activation patching both ways (per-layer curves and a depth score), the relearning attack
+(fine-tune on half the forget facts, ask for the other half) with a retain-only control, and
+recall with int8/int4 weights. Writes erasure.json (meta, per-fact arrays, curves, judgements,
+per-fact items) and the figures erasure_patching and erasure_recovery (PNG and PDF).
+
+Example: relearn-interp erasure --base vanilla=ckpt/vanilla --ckpt ga=ckpt/ga --ckpt relearn=ckpt/relearn --data ours:bench#forget10 --retain ours:bench#retain90 --out results/interp/erasure
+"""
+
+from __future__ import annotations
+
+import argparse
+
+RESULTS = "erasure.json"
+FIGURES = ("erasure_patching", "erasure_recovery")
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--base", required=True, metavar="[LABEL=]CKPT", help="the model before unlearning"
+    )
+    parser.add_argument(
+        "--ckpt",
+        action="append",
+        required=True,
+        metavar="[LABEL=]CKPT",
+        help="an unlearned checkpoint (repeat for several)",
+    )
+    parser.add_argument("--data", required=True, help="the forget set (ours:DIR#split, ...)")
+    parser.add_argument(
+        "--retain",
+        required=True,
+        help="retain records for the relearning control (never forget ones)",
+    )
+    parser.add_argument("--out", required=True, help="output folder")
+    parser.add_argument("--max-prompts", type=int, help="probe a seeded sample of the forget set")
+    parser.add_argument("--seed", type=int, default=0, help="seed of samples, splits and training")
+    parser.add_argument("--top-k", type=int, default=10, help="lens recovery: gold token in top k")
+    parser.add_argument(
+        "--variants",
+        nargs="+",
+        default=["slot"],
+        choices=("slot", "subject", "all"),
+        help="patch at the knowledge slot, the subject's tokens and/or every position",
+    )
+    parser.add_argument(
+        "--min-gap", type=float, default=1.0, help="nats a fact must lose to get patching shares"
+    )
+    parser.add_argument("--relearn-steps", type=int, default=5, help="fine-tuning steps (0: skip)")
+    parser.add_argument("--relearn-batch", type=int, default=8, help="records per step")
+    parser.add_argument(
+        "--relearn-lr", type=float, help="default: a tenth of the base preset's fine-tuning rate"
+    )
+    parser.add_argument(
+        "--bits", type=int, nargs="*", default=[8, 4], help="quantized recall (none: skip)"
+    )
+    parser.add_argument(
+        "--max-new-tokens", type=int, default=48, help="tokens generated per recall answer"
+    )
+    parser.add_argument(
+        "--mixed-precision",
+        choices=("no", "bf16"),
+        default="no",
+        help="bf16 autocast for the patching passes and the fine-tuning (lens and recall: never)",
+    )
+    parser.add_argument("--chunk-size", type=int, default=8, help="facts per patching batch")
+    parser.add_argument("--device", help="cpu, cuda, ... (default: cuda when available)")
+    parser.add_argument("--overwrite", action="store_true", help="replace results already in --out")
+
+
+def run(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from relearn_interp.commands.analysis_args import (
+        check_outputs,
+        checkpoint_specs,
+        load_records,
+    )
+    from relearn_interp.erasure.judge import erasure_table
+    from relearn_interp.erasure.pipeline import ErasureSettings, Model, erasure
+    from relearn_interp.erasure.recall_probes import GENERATION
+    from relearn_interp.erasure.relearning import RelearnSettings
+    from relearn_interp.load import require_same_vocab
+    from relearn_interp.plots.erasure import plot_erasure
+    from unlearn.data.loaders import load_data
+    from unlearn.errors import UserError
+    from unlearn.eval.lineage import default_relearn_lr
+    from unlearn.io import write_json
+    from unlearn.models import default_device, load_model, load_tokenizer
+
+    if args.max_new_tokens < 1:
+        raise UserError(f"--max-new-tokens must be at least 1, got {args.max_new_tokens}")
+    settings = ErasureSettings(
+        top_k=args.top_k,
+        variants=tuple(dict.fromkeys(args.variants)),
+        min_gap=args.min_gap,
+        bits=tuple(args.bits),
+        relearn=RelearnSettings(
+            args.relearn_steps,
+            args.relearn_lr,
+            args.relearn_batch,
+            "bf16" if args.mixed_precision == "bf16" else "no",
+            args.seed,
+        ),
+        generation=replace(GENERATION, max_new_tokens=args.max_new_tokens, seed=args.seed),
+        chunk_size=args.chunk_size,
+        mixed_precision=args.mixed_precision,
+        seed=args.seed,
+    )
+    settings.check()
+    paths = check_outputs(
+        args.out,
+        [RESULTS, *(f"{f}.{ext}" for f in FIGURES for ext in ("png", "pdf"))],
+        args.overwrite,
+    )
+    specs = checkpoint_specs([args.base, *args.ckpt])
+    base_label = next(iter(specs))
+    require_same_vocab({label: load_tokenizer(path) for label, path in specs.items()})
+    forget, all_forget = load_records(args)
+    retain = load_data(args.retain)
+    device = args.device or default_device()
+
+    def load(label: str, spec: str) -> Model:
+        model, tokenizer = load_model(spec, device=device, attn_implementation="eager")
+        return Model(label, model, tokenizer, spec, default_relearn_lr(spec))
+
+    base = load(base_label, specs[base_label])
+    others = {label: spec for label, spec in specs.items() if label != base_label}
+    results = erasure(
+        base, others, forget, retain, settings, context=[*all_forget, *retain], load=load
+    )
+    results["meta"].update(
+        {
+            "data": args.data,
+            "retain": args.retain,
+            "max_prompts": args.max_prompts,
+            "device": str(device),
+        }
+    )
+    table = erasure_table(results, args.seed)
+    results["values"]["judgements"] = table.judgements
+    results["values"]["claim"] = table.claim
+    write_json(paths[0], results)
+    plot_erasure(results, args.out)
+    for row in table.rows:
+        recovered, depth = row["any"], row["depth"]
+        depth_text = f"{depth['value']:.2f}" if depth else "n/a"
+        print(
+            f"{row['checkpoint']}: {row['judgement']}; forgot {row['forgotten']['value']:.0%} of "
+            f"{row['n_facts']} facts, {recovered['value']:.0%} of those recovered by some probe, "
+            f"patching depth {depth_text}"
+        )
+    print(f"claim: {table.claim['claim']}: {table.claim['verdict']}")
+    print(f"wrote {paths[0]} and {len(FIGURES)} figures (PNG+PDF) to {args.out}")
+    return 0

@@ -1,0 +1,6 @@
+"""Is forgotten knowledge erased, or only suppressed? Probes of unlearned checkpoints against the
+model before unlearning: lens recovery, patching depth, relearning and quantization (docs/erasure.md).
+
+`pipeline.erasure` runs them and returns one results dict; `judge.erasure_table` turns it into the
+report's table, judgements and claim verdict.
+"""

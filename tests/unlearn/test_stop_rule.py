@@ -1,0 +1,86 @@
+"""The forget-target stop rule: stop at the first check at or below the target; record a target
+out of reach and keep the best checked step."""
+
+from __future__ import annotations
+
+import pytest
+
+from unlearn.cli import main
+from unlearn.data.loaders import load_data
+from unlearn.eval.recall import fact_recall
+from unlearn.io import write_json
+from unlearn.models import load_model
+from unlearn.train import train
+from unlearn.train_config import TrainConfig
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+@pytest.fixture(scope="module")
+def forget_spec(bench_dir, tmp_path_factory) -> str:
+    """Eight forget records: a few cheap steps and checks."""
+    folder = tmp_path_factory.mktemp("target")
+    records = load_data(f"ours:{bench_dir}#forget10")[:8]
+    write_json(folder / "forget.json", [r.to_json() for r in records])
+    return f"ours:{folder / 'forget.json'}"
+
+
+def test_stops_at_the_first_check_at_or_below_the_target(vanilla_ckpt, forget_spec, tmp_path):
+    config = TrainConfig.for_preset(
+        vanilla_ckpt,
+        "ga",
+        lr=3e-3,
+        batch_size=4,
+        stop_at_recall=0.5,
+        check_every=4,
+        check_near_target=0.3,
+        epochs=10,
+    )
+    card = train("ga", vanilla_ckpt, forget_spec, None, tmp_path / "ga", config)
+    target, dose = card["forget_target"], card["dose"]
+    trace = target["trace"]
+    assert target["reached"] and trace[0]["step"] == 0 and trace[0]["recall"] >= 0.9
+    assert all(check["recall"] > 0.5 for check in trace[:-1]), trace
+    assert trace[-1]["recall"] <= 0.5
+    # Every 4 steps, every step once a check came within 0.3 of the target.
+    for before, after in zip(trace, trace[1:], strict=False):
+        assert after["step"] - before["step"] == (1 if before["recall"] <= 0.8 else 4), trace
+    assert dose["steps"] == card["step"] == trace[-1]["step"] < card["total_steps"]
+    assert dose["examples_seen"] == 4 * dose["steps"]  # batch size 4, no accumulation
+    assert card["complete"] and card["stopped"] == "forget target reached"
+    # The kept checkpoint is the checked step: its recall, re-measured from disk, is the same.
+    model, tokenizer = load_model(tmp_path / "ga")
+    recall, _ = fact_recall(model, tokenizer, load_data(forget_spec), progress=False)
+    assert recall == pytest.approx(dose["forget_recall"])
+
+
+def test_a_target_out_of_reach_keeps_the_best_checked_step(vanilla_ckpt, forget_spec, tmp_path):
+    config = TrainConfig.for_preset(
+        vanilla_ckpt, "ga", lr=1e-6, batch_size=4, stop_at_recall=0.0, check_every=1, max_steps=2
+    )
+    card = train("ga", vanilla_ckpt, forget_spec, None, tmp_path / "ga", config)
+    target = card["forget_target"]
+    assert not target["reached"] and "not reached" in target["kept"]
+    assert [c["step"] for c in target["trace"]] == [0, 1, 2]
+    best = min(target["trace"], key=lambda c: (c["recall"], c["step"]))
+    assert card["dose"]["steps"] == best["step"] and target["kept_step"] == best["step"]
+    assert card["stopped"] == "step cap; best checked step kept"
+
+
+def test_cli_reports_the_target_and_rejects_bad_values(vanilla_ckpt, forget_spec, tmp_path, capsys):
+    code = main(
+        [
+            "train", "--method", "ga", "--model", str(vanilla_ckpt), "--forget", forget_spec,
+            "--out", str(tmp_path / "bad"), "--stop-at-recall", "1.5",
+        ]
+    )  # fmt: skip
+    assert code == 2 and "stop_at_recall" in capsys.readouterr().err
+    code = main(
+        [
+            "train", "--method", "ga", "--model", str(vanilla_ckpt), "--forget", forget_spec,
+            "--out", str(tmp_path / "ok"), "--stop-at-recall", "0.9", "--check-every", "1",
+            "--max-steps", "3", "--batch-size", "4",
+        ]
+    )  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0 and "forget target recall <= 0.9" in out
