@@ -37,7 +37,7 @@ def test_main_job_writes_every_figure_and_the_report(tiny_run):
     verdicts = re.findall(
         r"\| \*\*(supported|contradicted|inconclusive|not measured)\*\* \|", table
     )
-    assert len(verdicts) == 7 and "not measured" not in verdicts, table
+    assert len(verdicts) == 6 and "not measured" not in verdicts, table
     for method in METHODS:
         assert f"| {method} |" in report
     assert "kb (knowledge-base proxy for deberta-v3-base-tasksource-nli)" in report
@@ -57,16 +57,20 @@ def test_every_method_is_trained_to_the_forget_target(tiny_run):
         assert trace[0] >= 0.9 and min(trace) == dose["forget_recall"]
 
 
-def test_unlearning_in_the_main_job_forgets_and_relearn_keeps_retain(tiny_run):
+def test_every_method_is_evaluated_at_the_forgetting_level_it_stopped_at(tiny_run):
+    """The eval re-measures the stop rule's recall: same weights (tiny trains every weight),
+    same greedy decoding, same batch, same matcher, so the numbers agree exactly."""
+
     def values(label: str) -> dict:
         return json.loads((tiny_run / f"eval-{label}" / f"{label}.json").read_text())["values"]
 
-    vanilla, relearn, ga = values("vanilla"), values("relearn"), values("ga_gdr")
-    assert vanilla["forget"]["fact_recall"] >= 0.9
-    assert relearn["forget"]["fact_recall"] <= 0.5 * vanilla["forget"]["fact_recall"]
-    assert ga["forget"]["fact_recall"] < vanilla["forget"]["fact_recall"]
-    assert relearn["retain"]["fact_recall"] >= 0.8 * vanilla["retain"]["fact_recall"]
-    assert relearn["forget"]["KFR"] > vanilla["forget"]["KFR"]
+    vanilla = values("vanilla")
+    assert vanilla["forget"]["fact_recall"] >= 0.9 and vanilla["retain"]["fact_recall"] >= 0.9
+    for method in METHODS[1:]:
+        card = json.loads((tiny_run / f"train-{method}" / "model" / "relearn.json").read_text())
+        forget = values(method)["forget"]
+        assert forget["fact_recall"] == pytest.approx(card["dose"]["forget_recall"]), method
+        assert forget["KFR"] > vanilla["forget"]["KFR"]
 
 
 def test_rerun_is_served_from_the_cache(tiny_run, vanilla_ckpt, capsys):

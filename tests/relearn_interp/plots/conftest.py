@@ -8,6 +8,7 @@ with long tokens), the shape of the committed smollm2 figures.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -200,6 +201,10 @@ def synthetic_run(shape: Shape, seed: int = 0) -> RunResults:
         augment_stats=None,
         lens={split: lens_results(rng, shape) for split in (FORGET, RETAIN)},
         shift={split: shift_results(rng, shape) for split in (FORGET, RETAIN)},
+        erasure=erasure_results(rng, shape),
+        circuits=None,
+        circuit_pairs=None,
+        circuit_dir=Path("no-circuits"),
         forget_split=FORGET,
         retain_split=RETAIN,
         timings=[],
@@ -217,8 +222,3 @@ def tiny_shaped_run() -> RunResults:
 def smollm2_shaped_run() -> RunResults:
     return synthetic_run(SMOLLM2)
 
-
-@pytest.fixture(scope="session")
-def erasure_shaped() -> dict:
-    """Erasure results with smollm2's 30 layers and six checkpoints."""
-    return erasure_results(np.random.default_rng(0), SMOLLM2)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import pytest
 from PIL import Image
 
-from relearn_interp.plots.erasure import plot_erasure
 from relearn_interp.plots.lens_grid import CELL_FONT_PT, MAX_POSITIONS, plot_lens_heatmap
 from relearn_interp.report import draw_figures
 from relearn_interp.style import (
@@ -46,10 +45,9 @@ def problems(saved: list[SavedFigure]) -> list[str]:
     return readability_problems(saved)
 
 
-def check_report(run, erasure: dict, tmp_path) -> None:
+def check_report(run, tmp_path) -> None:
     with recording() as saved:
         draw_figures(run, tmp_path)
-        plot_erasure(erasure, tmp_path)
     written = {path.name for figure in saved for path in figure.paths}
     expected = report_figures(run.forget_split, run.retain_split)
     assert expected <= written, expected - written
@@ -59,17 +57,13 @@ def check_report(run, erasure: dict, tmp_path) -> None:
     assert len(heatmaps) == 3 and all(f.smallest_pt >= CELL_FONT_PT for f in heatmaps)
 
 
-def test_every_report_figure_is_readable_at_the_tiny_shape(
-    tiny_shaped_run, erasure_shaped, tmp_path
-):
-    check_report(tiny_shaped_run, erasure_shaped, tmp_path)
+def test_every_report_figure_is_readable_at_the_tiny_shape(tiny_shaped_run, tmp_path):
+    check_report(tiny_shaped_run, tmp_path)
 
 
 @pytest.mark.slow
-def test_every_report_figure_is_readable_at_the_smollm2_shape(
-    smollm2_shaped_run, erasure_shaped, tmp_path
-):
-    check_report(smollm2_shaped_run, erasure_shaped, tmp_path)
+def test_every_report_figure_is_readable_at_the_smollm2_shape(smollm2_shaped_run, tmp_path):
+    check_report(smollm2_shaped_run, tmp_path)
 
 
 def test_the_cross_layer_figure_reads_at_full_resolution_at_the_smollm2_shape(
