@@ -221,4 +221,3 @@ def tiny_shaped_run() -> RunResults:
 @pytest.fixture(scope="session")
 def smollm2_shaped_run() -> RunResults:
     return synthetic_run(SMOLLM2)
-
