@@ -150,6 +150,15 @@ def _ci(value: dict | None, digits: int = 2) -> str:
     return "–" if not value else Estimate(**value).fmt(digits)
 
 
+def _share_ci(count: dict | None, total: int | None) -> str:
+    """An edge count with its CI, shown as a share of `total` edges (the count itself beside it)."""
+    if not count or not total:
+        return "–"
+    e = Estimate(**count)
+    share = Estimate(e.value / total, e.low / total, e.high / total, e.n)
+    return f"{share.fmt(2)} ({e.value:,.0f})"
+
+
 def circuits_section(diff: dict | None) -> str:
     """Circuit sizes and held-out faithfulness (with CPR/CMD), and the diff against vanilla."""
     if not diff:
@@ -176,6 +185,7 @@ def circuits_section(diff: dict | None) -> str:
             ]
         )
     d = values["diff"]
+    n_entity = d.get("edge_set", {}).get("n_entity")
     for label, entity in d["entity_edges"].items():
         overlap, norm = d["rank_overlap"].get(label, {}), d["normaliser"].get(label, {})
         diff_rows.append(
@@ -183,8 +193,8 @@ def circuits_section(diff: dict | None) -> str:
                 label,
                 fmt(overlap.get("jaccard_top_n"), 2),
                 fmt(overlap.get("spearman_reference_circuit"), 2),
-                _ci(entity.get("weakened")),
-                _ci(entity.get("strengthened")),
+                _share_ci(entity.get("weakened"), n_entity),
+                _share_ci(entity.get("strengthened"), n_entity),
                 _ci(entity.get("net_share")),
                 fmt(norm.get("gap_vs_reference"), 2)
                 + (" (shrank)" if norm.get("effect_shrank") else ""),
