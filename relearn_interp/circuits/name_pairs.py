@@ -8,7 +8,9 @@ neither of which needs the other author's answer. The corrupted side replaces ev
 the name, in the question and the answer, by a partner name whose swap keeps the token length
 and leaves the targets' tokens unchanged. Partners are other names from the same data (runs of
 two or more capitalised words that occur in at least two questions: TOFU questions name their
-authors; a heuristic, so check `pairs.json`), or the names given with `--partners`.
+authors; a heuristic, so check `pairs.json`), or the names given with `--partners`. When no
+whole name of the data has the entity's token length (a long name such as TOFU's "Basil Mahfouz
+Al-Kuwaiti"), names recombined from their words are tried: a first name of one, surnames of others.
 """
 
 from __future__ import annotations
@@ -26,11 +28,13 @@ from unlearn.errors import UserError
 from unlearn.prompting import answer_ids, has_chat_template, prompt_ids
 
 DEFAULT_ANSWER_TOKENS = 8
+RECOMBINED_TRIES = 2000
 MIN_QUESTIONS = 2
 SKIP_NOTHING_AFTER_NAME = "no_answer_after_name"
 _WORD = r"[A-Z][\w'’.-]*"
 NAME_PATTERN = re.compile(rf"\b{_WORD}(?:\s+{_WORD})+")
 POSSESSIVE = re.compile(r"['’]s$")
+NAME_WORD = re.compile(r"[A-Z][a-z]+(?:-[A-Z]?[a-z]+)*")
 
 
 def names_in_questions(records: Sequence[QARecord], entity: str) -> list[str]:
@@ -45,6 +49,34 @@ def names_in_questions(records: Sequence[QARecord], entity: str) -> list[str]:
         for name, count in counts.most_common()
         if count >= MIN_QUESTIONS and own not in name.lower() and name.lower() not in own
     ]
+
+
+def recombined_names(
+    tokenizer: PreTrainedTokenizerBase, pool: Sequence[str], entity: str, seed: int = 0
+) -> list[str]:
+    """Names built from the pool's words (one name's first word, then 1–3 surnames of others),
+    as many tokens long as the entity and reusing none of its words: up to RECOMBINED_TRIES
+    seeded draws, those with the entity's number of words first."""
+    own = {word.lower() for word in entity.split()}
+
+    def usable(word: str) -> bool:  # a plain name word: no possessive, no title punctuation
+        return NAME_WORD.fullmatch(word) is not None and word.lower() not in own
+
+    firsts = sorted({n.split()[0] for n in pool if usable(n.split()[0])})
+    surnames = sorted({w for n in pool for w in n.split()[1:] if usable(w)})
+    if not firsts or not surnames:
+        return []
+    rng = random.Random(f"{seed}:{entity}")
+    drawn = (
+        " ".join([rng.choice(firsts), *rng.sample(surnames, rng.randint(1, min(3, len(surnames))))])
+        for _ in range(RECOMBINED_TRIES)
+    )
+    names = list(dict.fromkeys(drawn))
+    want = len(tokenizer(" " + entity, add_special_tokens=False)["input_ids"])
+    lengths = tokenizer([" " + n for n in names], add_special_tokens=False)["input_ids"]
+    fitting = [n for n, ids in zip(names, lengths, strict=True) if len(ids) == want]
+    words = len(entity.split())
+    return sorted(fitting, key=lambda n: abs(len(n.split()) - words))  # like-shaped names first
 
 
 def _swap(text: str, entity: str, partner: str) -> str:
@@ -86,6 +118,7 @@ def name_swap_pairs(
         )
     pairs: list[Pair] = []
     skipped: dict[str, list[str]] = {}
+    recombined: list[str] | None = None  # built once, when some record needs them
     for record in naming:
         clean = _clean_side(tokenizer, record, entity, answer_tokens)
         if clean is None:
@@ -93,13 +126,11 @@ def name_swap_pairs(
             continue
         candidates = list(pool)
         random.Random(f"{seed}:{record.id}").shuffle(candidates)
-        found = []
-        for partner in candidates:
-            pair = _pair(tokenizer, record, entity, partner, clean)
-            if pair is not None:
-                found.append(pair)
-            if len(found) == partners:
-                break
+        found = _partner_pairs(tokenizer, record, entity, candidates, clean, partners)
+        if not found and not given:
+            if recombined is None:
+                recombined = recombined_names(tokenizer, pool, entity, seed)
+            found = _partner_pairs(tokenizer, record, entity, recombined, clean, partners)
         if found:
             pairs += found
         else:
@@ -110,11 +141,32 @@ def name_swap_pairs(
             f"no usable name-swap pairs for {entity!r} ({counts}); give names of the same token length with --partners"
         )
     origin = "--partners" if given else "other names in the data's questions"
+    if recombined:
+        origin += ", or names recombined from their words where no whole name fits"
     corruption = (
         f"name swapped for up to {partners} names of equal token length ({origin}); targets: the "
         f"first {answer_tokens} answer tokens after the answer's last mention of the name"
     )
     return PairSet(pairs, source=f"names:{entity}", skipped=skipped, corruption=corruption)
+
+
+def _partner_pairs(
+    tokenizer: PreTrainedTokenizerBase,
+    record: QARecord,
+    entity: str,
+    candidates: Sequence[str],
+    clean: tuple[list[int], list[int]],
+    partners: int,
+) -> list[Pair]:
+    """Up to `partners` pairs from the first candidates whose swap keeps length and targets."""
+    found = []
+    for partner in candidates:
+        pair = _pair(tokenizer, record, entity, partner, clean)
+        if pair is not None:
+            found.append(pair)
+        if len(found) == partners:
+            break
+    return found
 
 
 def _clean_side(

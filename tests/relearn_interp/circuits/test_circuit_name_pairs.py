@@ -7,7 +7,11 @@ from pathlib import Path
 import pytest
 
 from relearn_interp.circuits.metrics import resolve_metric
-from relearn_interp.circuits.name_pairs import name_swap_pairs, names_in_questions
+from relearn_interp.circuits.name_pairs import (
+    name_swap_pairs,
+    names_in_questions,
+    recombined_names,
+)
 from relearn_interp.circuits.pairs import make_batches
 from unlearn.data.loaders import load_data
 from unlearn.errors import UserError
@@ -60,10 +64,30 @@ def test_pairs_swap_the_name_and_keep_the_answer_targets(tokenizer, tofu_records
     assert batch.target_mask.all() and batch.targets[0].tolist() == positions
 
 
+def test_names_are_recombined_when_no_whole_name_fits(tokenizer, tofu_records):
+    # Hsiao Yun-Hwa's tokens have no equal among the other whole names of the data
+    pool = names_in_questions(tofu_records, "Hsiao Yun-Hwa")
+    want = len(tokenizer(" Hsiao Yun-Hwa", add_special_tokens=False)["input_ids"])
+    assert all(len(tokenizer(" " + n, add_special_tokens=False)["input_ids"]) != want for n in pool)
+    recombined = recombined_names(tokenizer, pool, "Hsiao Yun-Hwa")
+    assert recombined and recombined == recombined_names(tokenizer, pool, "Hsiao Yun-Hwa")
+    pool_words = {w for n in pool for w in n.split()}
+    for name in recombined:
+        assert len(tokenizer(" " + name, add_special_tokens=False)["input_ids"]) == want
+        assert set(name.split()) <= pool_words and name not in pool
+        assert not {"hsiao", "yun-hwa"} & {w.lower() for w in name.split()}
+    pairs = name_swap_pairs(tokenizer, tofu_records, "Hsiao Yun-Hwa", partners=2)
+    assert {p.corrupted_subject for p in pairs.pairs} <= set(recombined)
+    assert all(len(p.clean_ids) == len(p.corrupted_ids) for p in pairs.pairs)
+    assert "recombined" in pairs.corruption
+
+
 def test_given_partners_replace_the_names_of_the_data(tokenizer, tofu_records):
-    # Hsiao Yun-Hwa's 11 tokens have no equal among the other names of the data
+    # a given name of another token length is not recombined: the error asks for better ones
     with pytest.raises(UserError, match="give names of the same token length with --partners"):
-        name_swap_pairs(tokenizer, tofu_records, "Hsiao Yun-Hwa", partners=2)
+        name_swap_pairs(
+            tokenizer, tofu_records, "Hsiao Yun-Hwa", partners=2, given=["Carmen Montenegro"]
+        )
     pairs = name_swap_pairs(
         tokenizer, tofu_records, "Hsiao Yun-Hwa", partners=2, given=["Rajeev Majumdar"]
     )
