@@ -38,7 +38,7 @@ from relearn_interp.prompts import (
 )
 from unlearn.data.records import QARecord
 from unlearn.errors import UserError
-from unlearn.io import hash_json, versions
+from unlearn.io import hash_json, json_number, json_number_or_none, versions
 
 LENS_BACKEND = (
     "logit lens: blocks.{l}.hook_resid_{post,mid} -> ln_final -> unembed -> the model's final-logit "
@@ -158,15 +158,6 @@ def lens_batch(
     return per_site, output
 
 
-def _num(value: float) -> float:
-    return float(f"{float(value):.6g}")
-
-
-def _num_or_none(value: float) -> float | None:
-    """A number for the JSON, None where it was not computed (NaN)."""
-    return None if math.isnan(float(value)) else _num(value)
-
-
 class _Decoder:
     """Token id -> text, memoised (the same tokens recur across sites and prompts)."""
 
@@ -192,20 +183,20 @@ def _prompt_record(
     gold_logprob = stats.gold_logprob[rows] if answer_means else torch.tensor([math.nan])
     target = rows.start + prompt.target_index
     record = {
-        "target_prob": _num(math.exp(stats.gold_logprob[target])),
+        "target_prob": json_number(math.exp(stats.gold_logprob[target])),
         "target_rank": int(stats.gold_rank[target]),
-        "first_prob": _num(math.exp(stats.gold_logprob[rows.start])),
+        "first_prob": json_number(math.exp(stats.gold_logprob[rows.start])),
         "first_rank": int(stats.gold_rank[rows.start]),
-        "answer_prob": _num_or_none(gold_logprob.exp().mean()),
-        "answer_logprob": _num_or_none(gold_logprob.mean()),
-        "related_mass": _num(stats.related_mass[target]) if prompt.related_ids else None,
+        "answer_prob": json_number_or_none(gold_logprob.exp().mean()),
+        "answer_logprob": json_number_or_none(gold_logprob.mean()),
+        "related_mass": json_number(stats.related_mass[target]) if prompt.related_ids else None,
         "top_tokens": [decode(int(t)) for t in stats.top_ids[target]],
-        "top_probs": [_num(p) for p in stats.top_probs[target]],
+        "top_probs": [json_number(p) for p in stats.top_probs[target]],
     }
     if grid:
         record["grid_top_token"] = [decode(int(t)) for t in stats.top_ids[rows, 0]]
-        record["grid_top_prob"] = [_num(p) for p in stats.top_probs[rows, 0]]
-        record["grid_gold_prob"] = [_num(p) for p in stats.gold_logprob[rows].exp()]
+        record["grid_top_prob"] = [json_number(p) for p in stats.top_probs[rows, 0]]
+        record["grid_gold_prob"] = [json_number(p) for p in stats.gold_logprob[rows].exp()]
     return record
 
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from unlearn.io import json_number
+
 TOP10 = 10
 
 
@@ -41,17 +43,13 @@ class Site:
         }
 
 
-def _num(value: float) -> float:
-    return float(f"{float(value):.6g}")
-
-
 def _mean(values: list[float | None]) -> float | None:
     kept = [v for v in values if v is not None]
-    return _num(np.mean(kept)) if kept else None
+    return json_number(np.mean(kept)) if kept else None
 
 
 def _median(values: list[float]) -> float | None:
-    return _num(np.median(values)) if values else None
+    return json_number(np.median(values)) if values else None
 
 
 def summarise(items: list[dict], sites: list[Site], n_layers: int) -> dict:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from relearn_interp.statistics import Estimate, bootstrap
+from relearn_interp.statistics import Estimate, bootstrap, unit_mean
 from unlearn.eval.scoring import FORGET, PARAPHRASED, RETAIN
 
 Statistic = Callable[[np.ndarray], np.ndarray]
@@ -31,10 +31,6 @@ def linguistic_score(columns: np.ndarray) -> np.ndarray:
     return (1 / (1 + ppl) + 1 / (1 + brunet) + honore / (1 + honore)) / 3
 
 
-def _mean(x: np.ndarray) -> np.ndarray:
-    return x.mean(axis=-1)
-
-
 @dataclass(frozen=True)
 class Metric:
     """One column of the metrics table: which set's rows, which fields, and the statistic."""
@@ -44,7 +40,7 @@ class Metric:
     set_name: str
     fields: tuple[str, ...]
     higher_is_better: bool
-    statistic: Statistic = _mean
+    statistic: Statistic = unit_mean
 
 
 METRICS: tuple[Metric, ...] = (

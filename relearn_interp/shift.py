@@ -42,7 +42,7 @@ from relearn_interp.prompts import (
 )
 from unlearn.data.records import QARecord
 from unlearn.errors import UserError
-from unlearn.io import hash_json, versions
+from unlearn.io import hash_json, json_number, versions
 
 SHIFT_BACKEND = "next-token distributions at gold answer positions, teacher forced (TransformerLens TransformerBridge)"
 REFUSAL_WORDS = (
@@ -190,10 +190,6 @@ def answer_log_probs(model: TransformerBridge, batch: PromptBatch) -> Float[Tens
     return model(batch.tokens, **kwargs)[batch.rows, columns].float().log_softmax(-1)
 
 
-def _num(value: float) -> float:
-    return float(f"{float(value):.6g}")
-
-
 def _model_shift(
     base_lp: Float[Tensor, "n d_vocab"],
     model_lp: Float[Tensor, "n d_vocab"],
@@ -214,7 +210,9 @@ def _item_record(stats: dict[str, Tensor], rows: slice, model_top1: list[str]) -
     for key in METRICS:
         values = stats[key][rows].tolist()
         record[key] = (
-            [int(v) for v in values] if key == "base_top1_rank" else [_num(v) for v in values]
+            [int(v) for v in values]
+            if key == "base_top1_rank"
+            else [json_number(v) for v in values]
         )
     record["model_top1_token"] = model_top1
     return record
@@ -256,7 +254,7 @@ def run_shift(
                 rows = batch.span(position)
                 results[index] = {
                     "base_top1_token": base_top1[rows],
-                    "base_entropy": [_num(v) for v in base_entropy[rows]],
+                    "base_entropy": [json_number(v) for v in base_entropy[rows]],
                     "models": {
                         label: _item_record(stats, rows, top1[rows])
                         for label, (stats, top1) in per_model.items()
@@ -268,7 +266,7 @@ def run_shift(
 def _rank_buckets(ranks: list[int]) -> dict[str, float]:
     ranks_array = np.asarray(ranks)
     return {
-        name: _num(np.mean((ranks_array >= low) & (ranks_array <= high)))
+        name: json_number(np.mean((ranks_array >= low) & (ranks_array <= high)))
         for low, high, name in RANK_BUCKETS
     }
 
@@ -279,20 +277,24 @@ def summarise_shift(per_prompt: list[dict], label: str) -> dict:
         key: [v for item in per_prompt for v in item["models"][label][key]] for key in METRICS
     }
     means = {
-        key: _num(np.mean(values)) for key, values in pooled.items() if key != "base_top1_rank"
+        key: json_number(np.mean(values))
+        for key, values in pooled.items()
+        if key != "base_top1_rank"
     }
-    means["entropy_base"] = _num(np.mean([v for item in per_prompt for v in item["base_entropy"]]))
-    means["entropy_change"] = _num(means["entropy_model"] - means["entropy_base"])
+    means["entropy_base"] = json_number(
+        np.mean([v for item in per_prompt for v in item["base_entropy"]])
+    )
+    means["entropy_change"] = json_number(means["entropy_model"] - means["entropy_base"])
     total_moved = float(np.sum(pooled["tv"]))
     moved = {
-        d: _num(np.sum(pooled[f"moved_to_{d}"]) / total_moved) if total_moved > 0 else 0.0
+        d: json_number(np.sum(pooled[f"moved_to_{d}"]) / total_moved) if total_moved > 0 else 0.0
         for d in DESTINATIONS
     }
     ranks = pooled["base_top1_rank"]
     return {
         "mean": means,
-        "base_top1_kept_rate": _num(np.mean(np.asarray(ranks) == 1)),
-        "base_top1_rank_median": _num(np.median(ranks)),
+        "base_top1_kept_rate": json_number(np.mean(np.asarray(ranks) == 1)),
+        "base_top1_rank_median": json_number(np.median(ranks)),
         "base_top1_rank_buckets": _rank_buckets(ranks),
         "moved_fraction": moved,
         "n_positions": len(ranks),
@@ -350,7 +352,10 @@ def distribution_shift(
     }
     values = {
         "base_label": base_label,
-        "base": {"entropy_mean": _num(np.mean(entropy_base)), "n_positions": len(entropy_base)},
+        "base": {
+            "entropy_mean": json_number(np.mean(entropy_base)),
+            "n_positions": len(entropy_base),
+        },
         "models": {label: summarise_shift(per_prompt, label) for label in models},
     }
     return {"meta": meta, "values": values, "items": items}

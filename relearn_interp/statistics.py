@@ -78,14 +78,15 @@ def interval(
     return Estimate(float(point), float(low), float(high), n)
 
 
-def _mean(x: np.ndarray) -> np.ndarray:
+def unit_mean(x: np.ndarray) -> np.ndarray:
+    """The default statistic: the mean over units (the last axis), NaN not allowed."""
     return x.mean(axis=-1)
 
 
 def replicates(
     values: Sequence[float] | np.ndarray,
     indices: Int[np.ndarray, "resample n"],
-    statistic: Callable[[np.ndarray], np.ndarray] = _mean,
+    statistic: Callable[[np.ndarray], np.ndarray] = unit_mean,
 ) -> Float[np.ndarray, " resample"]:
     """The statistic on every resample of the per-unit values (unit axis last).
 
@@ -93,7 +94,7 @@ def replicates(
     `statistic` maps [..., n] (or [..., k, n]) to [...]. Using one `indices` for every checkpoint
     is what makes differences paired.
     """
-    array = _as_units(values, allow_nan=statistic is not _mean)
+    array = _as_units(values, allow_nan=statistic is not unit_mean)
     resampled = array[..., indices]  # [resample, n] or [k, resample, n]
     if array.ndim == 2:
         resampled = np.moveaxis(resampled, 0, -2)  # [resample, k, n]
@@ -102,13 +103,13 @@ def replicates(
 
 def bootstrap(
     values: Sequence[float] | np.ndarray,
-    statistic: Callable[[np.ndarray], np.ndarray] = _mean,
+    statistic: Callable[[np.ndarray], np.ndarray] = unit_mean,
     n_resamples: int = N_RESAMPLES,
     seed: int = 0,
     confidence: float = CONFIDENCE,
 ) -> Estimate:
     """The statistic (default: the mean) of per-unit values, with its percentile CI."""
-    array = _as_units(values, allow_nan=statistic is not _mean)
+    array = _as_units(values, allow_nan=statistic is not unit_mean)
     n = array.shape[-1]
     indices = resample_indices(n, n_resamples, seed)
     point = float(statistic(array))
@@ -118,14 +119,14 @@ def bootstrap(
 def paired_difference(
     a: Sequence[float] | np.ndarray,
     b: Sequence[float] | np.ndarray,
-    statistic: Callable[[np.ndarray], np.ndarray] = _mean,
+    statistic: Callable[[np.ndarray], np.ndarray] = unit_mean,
     n_resamples: int = N_RESAMPLES,
     seed: int = 0,
     confidence: float = CONFIDENCE,
 ) -> Estimate:
     """statistic(a) − statistic(b) over the same units, resampled together (unit i of a pairs
     with unit i of b)."""
-    custom = statistic is not _mean
+    custom = statistic is not unit_mean
     left, right = _as_units(a, allow_nan=custom), _as_units(b, allow_nan=custom)
     if left.shape[-1] != right.shape[-1]:
         raise UserError(
@@ -141,7 +142,7 @@ def paired_difference(
 
 def bootstrap_all(
     per_unit: Mapping[str, Sequence[float] | np.ndarray],
-    statistic: Callable[[np.ndarray], np.ndarray] = _mean,
+    statistic: Callable[[np.ndarray], np.ndarray] = unit_mean,
     n_resamples: int = N_RESAMPLES,
     seed: int = 0,
     confidence: float = CONFIDENCE,

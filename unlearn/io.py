@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import math
 import os
 import platform
 import shutil
@@ -81,6 +82,16 @@ def _umask() -> int:
 def _readable(path: str | Path, directory: bool = False) -> None:
     """mkstemp/mkdtemp create private (0600/0700) paths; give outputs the usual permissions."""
     os.chmod(path, (0o777 if directory else 0o666) & ~_umask())
+
+
+def json_number(value: float) -> float:
+    """A number for result JSON: 6 significant digits, so files stay short and diff cleanly."""
+    return float(f"{float(value):.6g}")
+
+
+def json_number_or_none(value: float) -> float | None:
+    """`json_number`, or None where the value was not computed (NaN)."""
+    return None if math.isnan(float(value)) else json_number(value)
 
 
 def write_json(path: str | Path, obj: Any) -> Path:

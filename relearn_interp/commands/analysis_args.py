@@ -8,8 +8,18 @@ from pathlib import Path
 DTYPES = ("float32", "bfloat16", "float16")
 
 
-def add_common_arguments(parser: argparse.ArgumentParser) -> None:
-    """--data, --out and the run options every analysis command takes."""
+def add_base_and_checkpoints(
+    parser: argparse.ArgumentParser, base_help: str, ckpt_help: str
+) -> None:
+    """--base (one checkpoint) and --ckpt (repeated): the commands that compare against a base."""
+    parser.add_argument("--base", required=True, metavar="[LABEL=]CKPT", help=base_help)
+    parser.add_argument(
+        "--ckpt", action="append", required=True, metavar="[LABEL=]CKPT", help=ckpt_help
+    )
+
+
+def add_data_arguments(parser: argparse.ArgumentParser) -> None:
+    """--data, --out, --max-prompts, --seed and --overwrite: what every analysis command takes."""
     parser.add_argument(
         "--data", required=True, help="ours:DIR[#split], ours:FILE, tofu:PATH or knowundo:PATH"
     )
@@ -19,7 +29,15 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-prompts", type=int, help="analyse a seeded sample of at most this many records"
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the --max-prompts sample")
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of the --max-prompts sample and any other draw"
+    )
+    parser.add_argument("--overwrite", action="store_true", help="replace results already in --out")
+
+
+def add_common_arguments(parser: argparse.ArgumentParser) -> None:
+    """`add_data_arguments` and the options of commands that load TransformerBridges."""
+    add_data_arguments(parser)
     parser.add_argument(
         "--dtype", choices=DTYPES, default="float32", help="weights and activations dtype"
     )
@@ -28,7 +46,6 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
         "--device-map", help="accelerate device map for models larger than one device (e.g. auto)"
     )
     parser.add_argument("--batch-size", type=int, default=8, help="prompts per forward pass")
-    parser.add_argument("--overwrite", action="store_true", help="replace results already in --out")
 
 
 def parse_checkpoint(text: str) -> tuple[str, str]:

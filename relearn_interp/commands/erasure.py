@@ -13,30 +13,22 @@ from __future__ import annotations
 
 import argparse
 
+from relearn_interp.commands.analysis_args import add_base_and_checkpoints, add_data_arguments
+
 RESULTS = "erasure.json"
 FIGURES = ("erasure_patching", "erasure_recovery")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--base", required=True, metavar="[LABEL=]CKPT", help="the model before unlearning"
+    add_base_and_checkpoints(
+        parser, "the model before unlearning", "an unlearned checkpoint (repeat for several)"
     )
-    parser.add_argument(
-        "--ckpt",
-        action="append",
-        required=True,
-        metavar="[LABEL=]CKPT",
-        help="an unlearned checkpoint (repeat for several)",
-    )
-    parser.add_argument("--data", required=True, help="the forget set (ours:DIR#split, ...)")
+    add_data_arguments(parser)  # --data is the forget set; --seed also seeds the fine-tuning
     parser.add_argument(
         "--retain",
         required=True,
         help="retain records for the relearning control (never forget ones)",
     )
-    parser.add_argument("--out", required=True, help="output folder")
-    parser.add_argument("--max-prompts", type=int, help="probe a seeded sample of the forget set")
-    parser.add_argument("--seed", type=int, default=0, help="seed of samples, splits and training")
     parser.add_argument("--top-k", type=int, default=10, help="lens recovery: gold token in top k")
     parser.add_argument(
         "--variants",
@@ -67,7 +59,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--chunk-size", type=int, default=8, help="facts per patching batch")
     parser.add_argument("--device", help="cpu, cuda, ... (default: cuda when available)")
-    parser.add_argument("--overwrite", action="store_true", help="replace results already in --out")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -10,22 +10,17 @@ from __future__ import annotations
 
 import argparse
 
-from relearn_interp.commands.analysis_args import add_common_arguments
+from relearn_interp.commands.analysis_args import add_base_and_checkpoints, add_common_arguments
 
 RESULTS = "shift.json"
 FIGURES = ("shift_entropy", "shift_rank", "shift_mass")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--base", required=True, metavar="[LABEL=]CKPT", help="the reference (vanilla) checkpoint"
-    )
-    parser.add_argument(
-        "--ckpt",
-        action="append",
-        required=True,
-        metavar="[LABEL=]CKPT",
-        help="an unlearned checkpoint to compare (repeat for several)",
+    add_base_and_checkpoints(
+        parser,
+        "the reference (vanilla) checkpoint",
+        "an unlearned checkpoint to compare (repeat for several)",
     )
     add_common_arguments(parser)
     parser.add_argument(

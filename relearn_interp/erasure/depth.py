@@ -15,7 +15,6 @@ for how this differs from the Unlearning Depth Score (arXiv 2605.24614).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
@@ -32,6 +31,7 @@ from relearn_interp.erasure.patching import (
     run_prefix,
 )
 from relearn_interp.erasure.targets import FactTarget
+from unlearn.io import json_number_or_none
 
 MIN_GAP = 1.0  # nats: the gold token's probability fell at least e-fold
 
@@ -135,26 +135,22 @@ def fact_curves(curves: Curves, index: int, min_gap: float = MIN_GAP) -> dict:
     base, ckpt = float(curves.base[index]), float(curves.checkpoint[index])
     gap = base - ckpt
     row: dict = {
-        "base_logprob": _num(base),
-        "checkpoint_logprob": _num(ckpt),
-        "gap": _num(gap),
+        "base_logprob": json_number_or_none(base),
+        "checkpoint_logprob": json_number_or_none(ckpt),
+        "gap": json_number_or_none(gap),
         "patched": curves.patched[index],
-        "restored_logprob": [_num(v) for v in curves.restored[index].tolist()],
-        "transferred_logprob": [_num(v) for v in curves.transferred[index].tolist()],
+        "restored_logprob": [json_number_or_none(v) for v in curves.restored[index].tolist()],
+        "transferred_logprob": [json_number_or_none(v) for v in curves.transferred[index].tolist()],
         "restore_share": None,
         "transfer_share": None,
         "depth": None,
     }
     if curves.patched[index] and gap >= min_gap:
         row["restore_share"] = [
-            _num(_share(v - ckpt, gap)) for v in curves.restored[index].tolist()
+            json_number_or_none(_share(v - ckpt, gap)) for v in curves.restored[index].tolist()
         ]
         row["transfer_share"] = [
-            _num(_share(base - v, gap)) for v in curves.transferred[index].tolist()
+            json_number_or_none(_share(base - v, gap)) for v in curves.transferred[index].tolist()
         ]
-        row["depth"] = _num(sum(row["transfer_share"]) / len(row["transfer_share"]))
+        row["depth"] = json_number_or_none(sum(row["transfer_share"]) / len(row["transfer_share"]))
     return row
-
-
-def _num(value: float) -> float | None:
-    return None if math.isnan(value) else float(f"{value:.6g}")
