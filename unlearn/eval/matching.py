@@ -63,15 +63,15 @@ TEN_VALUES = {
 }
 SCALES = {"hundred": 100, "hundredth": 100, "thousand": 1000, "thousandth": 1000}
 ARTICLES = {"the", "a", "an"}
-_MONTH = "(" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
+MONTH_GROUP = "(" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"  # "Sept." too
+YEAR_GROUP = r"(\d{4})"
 _DAY = r"(\d{1,2})"
-_YEAR = r"(\d{4})"
 DATE_PATTERNS: tuple[tuple[re.Pattern[str], tuple[int, int, int]], ...] = (
     # (pattern, (day group, month group, year group))
-    (re.compile(rf"\b{_DAY}(?:\s+of)?\s+{_MONTH},?\s+{_YEAR}\b"), (1, 2, 3)),
-    (re.compile(rf"\b{_MONTH}\s+{_DAY},?\s+{_YEAR}\b"), (2, 1, 3)),
-    (re.compile(rf"\b{_YEAR}-(\d{{1,2}})-(\d{{1,2}})\b"), (3, 2, 1)),
-    (re.compile(rf"\b{_DAY}[/.](\d{{1,2}})[/.]{_YEAR}\b"), (1, 2, 3)),
+    (re.compile(rf"\b{_DAY}(?:\s+of)?\s+{MONTH_GROUP},?\s+{YEAR_GROUP}\b"), (1, 2, 3)),
+    (re.compile(rf"\b{MONTH_GROUP}\s+{_DAY},?\s+{YEAR_GROUP}\b"), (2, 1, 3)),
+    (re.compile(rf"\b{YEAR_GROUP}-(\d{{1,2}})-(\d{{1,2}})\b"), (3, 2, 1)),
+    (re.compile(rf"\b{_DAY}[/.](\d{{1,2}})[/.]{YEAR_GROUP}\b"), (1, 2, 3)),
 )
 
 

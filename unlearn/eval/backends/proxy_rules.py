@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from unlearn.eval.matching import MONTHS, normalise
+from unlearn.eval.matching import MONTH_GROUP, MONTHS, YEAR_GROUP, normalise
 
 PHRASE = "phrase"
 WORDY_KINDS = frozenset(("name", "title", "award", "organisation", "address"))
@@ -55,26 +55,24 @@ ORG_WORDS = frozenset(
     "foundation society association school academy".split()
 )
 
-_MONTH = "(" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
 _DAY = r"(\d{1,2})(?:st|nd|rd|th)?"
-_YEAR = r"(\d{4})"
 _CAP = r"[A-Z][\w'’+&-]*(?:\.[A-Z][\w'’-]*)*"  # "Al-Kuwaiti", "O'Connor", "D.C" (no final dot)
 TYPED_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     # Earlier patterns claim their spans first: a year inside a quoted title stays in the title.
     ("title", re.compile(r"\"([^\"\n]{2,120})\"|“([^”\n]{2,120})”")),
     ("email", re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")),
     ("url", re.compile(r"(?:https?://|www\.)[^\s,;]+[\w/]")),
-    ("date", re.compile(rf"\b{_YEAR}-(\d{{1,2}})-(\d{{1,2}})\b")),
-    ("date", re.compile(rf"\b(\d{{1,2}})/(\d{{1,2}})/{_YEAR}\b")),
+    ("date", re.compile(rf"\b{YEAR_GROUP}-(\d{{1,2}})-(\d{{1,2}})\b")),
+    ("date", re.compile(rf"\b(\d{{1,2}})/(\d{{1,2}})/{YEAR_GROUP}\b")),
     (
         "date",
         re.compile(
-            rf"\b{_DAY}(?:\s+of)?\s+{_MONTH}(?:,?\s+(?:in\s+)?(?:the\s+year\s+)?{_YEAR})?\b",
+            rf"\b{_DAY}(?:\s+of)?\s+{MONTH_GROUP}(?:,?\s+(?:in\s+)?(?:the\s+year\s+)?{YEAR_GROUP})?\b",
             re.IGNORECASE,
         ),
     ),
-    ("date", re.compile(rf"\b{_MONTH}\s+{_DAY}(?:,?\s+{_YEAR})?\b", re.IGNORECASE)),
-    ("date", re.compile(rf"\b{_MONTH}\s+(?:of\s+)?{_YEAR}\b", re.IGNORECASE)),
+    ("date", re.compile(rf"\b{MONTH_GROUP}\s+{_DAY}(?:,?\s+{YEAR_GROUP})?\b", re.IGNORECASE)),
+    ("date", re.compile(rf"\b{MONTH_GROUP}\s+(?:of\s+)?{YEAR_GROUP}\b", re.IGNORECASE)),
     ("phone", re.compile(r"(?<![\w+])\+?\d[\d ().-]{5,}\d(?!\w)")),
     (
         "address",
