@@ -26,7 +26,7 @@ CONVERT = textwrap.dedent("""
 
 STEP = textwrap.dedent("""
     import json, resource, sys, time, torch
-    from unlearn.loop import wrap_lora
+    from unlearn.lora import wrap_lora
     from unlearn.train_config import TrainConfig
     from unlearn.models import load_model
     preset, lora, batch, length = sys.argv[1], sys.argv[2] == "lora", int(sys.argv[3]), int(sys.argv[4])

@@ -8,8 +8,13 @@ The memory NPO (policy + frozen reference) adds over GA is measured in fresh pro
 the peak allocated, on CPU the peak RSS above the RSS with the model loaded (with LoRA, the
 reference is the adapter switched off, so NPO should cost about what GA does).
 
+The two arithmetic paths of `--mixed-precision`: one step of our loop in fp32 and under bf16
+autocast, side by side, beside a 1024x576 @ 576x1536 matmul each way, and what `auto` resolves to
+on this CPU. Without native bf16 (AVX2 only) autocast is many times slower; `auto` then picks fp32.
+
 Usage: python benchmarks/train_throughput.py [--preset tiny] [--steps 20] [--repeats 2] [--threads 1]
-Target: ours / Trainer >= 1.0x.
+       python benchmarks/train_throughput.py --precision-only --preset smollm2-135m --batch-size 16
+Targets: ours / Trainer >= 1.0x; the path `auto` picks is the faster one (ratio >= 1.0x).
 """
 
 from __future__ import annotations
@@ -40,10 +45,11 @@ def examples_for(preset: str):
     return tokenizer, encode_pairs(tokenizer, pairs, 256)
 
 
-def config_for(preset: str, batch_size: int):
+def config_for(preset: str, batch_size: int, mixed_precision: str = "no"):
     from unlearn.train_config import TrainConfig
 
     return TrainConfig(
+        mixed_precision=mixed_precision,
         epochs=1,
         lr=1e-4,
         batch_size=batch_size,
@@ -58,7 +64,9 @@ def tokens_in(examples, steps: int, batch_size: int) -> int:
     return sum(len(e.input_ids) for e in examples[: steps * batch_size])
 
 
-def run_ours(preset: str, examples, tokenizer, steps: int, batch_size: int) -> float:
+def run_ours(
+    preset: str, examples, tokenizer, steps: int, batch_size: int, mixed_precision: str = "no"
+) -> float:
     """Seconds for `steps` optimizer steps of our loop (sft objective)."""
     from unlearn.loop import TrainLoop
     from unlearn.methods import SFT
@@ -70,7 +78,7 @@ def run_ours(preset: str, examples, tokenizer, steps: int, batch_size: int) -> f
         SFT,
         examples[: steps * batch_size],
         [],
-        config_for(preset, batch_size),
+        config_for(preset, batch_size, mixed_precision),
         tokenizer.pad_token_id,
     )
     loop._groups(0)  # data order is part of setup, as the Trainer's dataloader is
@@ -83,7 +91,7 @@ def run_trainer(preset: str, examples, tokenizer, steps: int, batch_size: int) -
     """Seconds for `steps` optimizer steps of a plain transformers Trainer (same settings)."""
     from transformers import Trainer, TrainingArguments
 
-    from unlearn.loop import wrap_lora
+    from unlearn.lora import wrap_lora
     from unlearn.models import load_model
     from unlearn.prompting import collate
 
@@ -140,6 +148,47 @@ def throughput(preset: str, steps: int, batch_size: int, repeats: int) -> None:
     print(
         f"{preset} ({mode}, batch {batch_size}, {steps} steps, {tokens} tokens): "
         f"ours {ours_rate:,.0f} tok/s, Trainer {theirs_rate:,.0f} tok/s, ratio {ours_rate / theirs_rate:.2f}x"
+    )
+
+
+def matmul_seconds(autocast: bool, repeats: int = 5) -> float:
+    """Best-of time of the issue's probe matmul, 1024x576 @ 576x1536, fp32 or bf16 autocast."""
+    a, b = torch.randn(1024, 576), torch.randn(576, 1536)
+    best = float("inf")
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+        for _ in range(repeats + 1):
+            start = time.perf_counter()
+            a @ b
+            best = min(best, time.perf_counter() - start)
+    return best
+
+
+def precision_paths(preset: str, steps: int, batch_size: int, repeats: int) -> None:
+    """One training step in fp32 and under bf16 autocast, side by side, and what auto picks."""
+    from unlearn.precision import cpu_capability, native_bf16, resolve_mixed_precision
+
+    tokenizer, examples = examples_for(preset)
+    fp32_mm, bf16_mm = matmul_seconds(False), matmul_seconds(True)
+    run_ours(preset, examples, tokenizer, 1, batch_size, "no")  # warm-up
+    run_ours(preset, examples, tokenizer, 1, batch_size, "bf16")
+    times: dict[str, list[float]] = {"no": [], "bf16": []}
+    for _ in range(repeats):
+        for path in times:
+            times[path].append(run_ours(preset, examples, tokenizer, steps, batch_size, path))
+    fp32, bf16 = min(times["no"]) / steps, min(times["bf16"]) / steps
+    auto = resolve_mixed_precision("auto", "cpu")
+    native = "native bf16" if native_bf16("cpu") else "no native bf16"
+    chosen, other = (bf16, fp32) if auto == "bf16" else (fp32, bf16)
+    mode = "full" if preset == "tiny" else "LoRA"
+    print(
+        f"CPU {cpu_capability()} ({native}), {torch.get_num_threads()} threads: matmul "
+        f"1024x576@576x1536 fp32 {fp32_mm * 1e3:.1f} ms, bf16 autocast {bf16_mm * 1e3:.1f} ms "
+        f"(bf16/fp32 {bf16_mm / fp32_mm:.2f}x)"
+    )
+    print(
+        f"{preset} ({mode}, batch {batch_size}) step: fp32 {fp32:.2f} s, bf16 autocast "
+        f"{bf16:.2f} s (fp32/bf16 {fp32 / bf16:.2f}x); auto -> {auto}: "
+        f"{other / chosen:.2f}x the other path's speed"
     )
 
 
@@ -236,6 +285,11 @@ def main() -> None:
     parser.add_argument(
         "--threads", type=int, help="torch CPU threads (1 is fastest on a shared machine)"
     )
+    parser.add_argument(
+        "--precision-only",
+        action="store_true",
+        help="only the fp32 vs bf16-autocast step and matmul comparison",
+    )
     parser.add_argument(MEMORY_PROBE, dest="probe", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.threads:
@@ -245,6 +299,9 @@ def main() -> None:
         memory_probe(args.probe, presets[0], args.steps, args.batch_size)
         return
     for preset in presets:
+        precision_paths(preset, min(args.steps, 3), args.batch_size, args.repeats)
+        if args.precision_only:
+            continue
         throughput(preset, args.steps, args.batch_size, args.repeats)
         peak_memory(preset, min(args.steps, 5), args.batch_size)
 

@@ -39,6 +39,7 @@ from relearn_interp.prompts import (
 from unlearn.data.records import QARecord
 from unlearn.errors import UserError
 from unlearn.io import hash_json, json_number, json_number_or_none, versions
+from unlearn.precision import model_precision
 
 LENS_BACKEND = (
     "logit lens: blocks.{l}.hook_resid_{post,mid} -> ln_final -> unembed -> the model's final-logit "
@@ -322,6 +323,7 @@ def logit_lens(
         "heatmap_prompt": heatmap_prompt or next(iter(ids), None),
         "positions": positions,
         "readout": {label: readout_description(model) for label, model in models.items()},
+        "precision": {label: model_precision(model) for label, model in models.items()},
         "backend": {
             "lens": LENS_BACKEND,
             "target": "gold token at the knowledge slot (fact object's first token; else the answer's first token)",

@@ -4,6 +4,8 @@ Accepts a merged Hugging Face folder, a PEFT adapter folder (merged into its bas
 preset name or a hub id. TransformerLens 4 replaced `HookedTransformer` by `TransformerBridge`;
 `enable_compatibility_mode()` restores the legacy hook names (`blocks.{l}.hook_resid_post`, ...),
 `run_with_cache` and backward hooks. Sharp edges handled here: the tokenizer is loaded from disk;
+the HF model is moved to `device` before the bridge wraps it (given a built model, the bridge
+records the device but does not move anything) and the parameters are checked to be there;
 the bridge wraps the HF model in place and forces eager attention; merged LoRA parameters come
 back with requires_grad=False (the analyses take gradients of activations, never of weights).
 
@@ -25,6 +27,7 @@ import torch
 from transformer_lens.model_bridge import TransformerBridge
 from transformers import PreTrainedTokenizerBase
 
+from unlearn.devices import check_on_device, resolve_device
 from unlearn.errors import UserError
 from unlearn.models import load_model, read_card, resolve_model
 
@@ -53,16 +56,17 @@ def load(
 ) -> TransformerBridge:
     """Load `ckpt` into a TransformerBridge in compatibility mode (eval mode, no grad on weights)."""
     name = resolve_model(ckpt)
+    # None keeps the loader's choice (the CPU); the commands always pass a resolved --device
+    spread = device_map is not None or n_devices is not None
+    wanted = resolve_device(device) if device is not None and not spread else None
     hf_model, tokenizer = load_model(
-        name, dtype=dtype, device_map=device_map, attn_implementation="eager"
+        name, dtype=dtype, device=wanted, device_map=device_map, attn_implementation="eager"
     )
     boot_kwargs: dict = {"hf_model": hf_model, "tokenizer": tokenizer, "dtype": dtype}
     if n_devices is not None:
         boot_kwargs["n_devices"] = n_devices
-    elif device_map is None and device is not None:
-        boot_kwargs["device"] = device
     elif device_map is None:
-        boot_kwargs["device"] = hf_model.device
+        boot_kwargs["device"] = wanted if wanted is not None else hf_model.device
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         previous = logging.getLogger().level
@@ -81,6 +85,8 @@ def load(
             ) from None
         finally:
             logging.getLogger().setLevel(previous)
+    if wanted is not None:
+        check_on_device(bridge, wanted, f"checkpoint {ckpt}")
     bridge.eval()
     for parameter in bridge.parameters():
         parameter.requires_grad_(False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from unlearn.errors import UserError
+from unlearn.precision import MIXED_PRECISION
 
 PRESET_NAMES = ("tiny", "smollm2-135m")
 
@@ -35,11 +36,10 @@ class ReproduceSettings:
     circuit_ig_steps: int = 5
     circuit_partners: int = 3
     circuit_target: float = 0.8
-    # Erasure probes: bf16 patching, 32 new tokens per recall answer (the benchmark's answers state
-    # the object within ~20), a 5-step relearning attack of 4 records a step, int8 and int4.
+    # Erasure probes: 32 new tokens per recall answer (the benchmark's answers state the object
+    # within ~20), a 5-step relearning attack of 4 records a step, int8 and int4; the patching and
+    # the attack's autocast come from `mixed_precision` (default auto).
     erasure_args: tuple[str, ...] = (
-        "--mixed-precision",
-        "bf16",
         "--max-new-tokens",
         "32",
         "--relearn-steps",
@@ -52,6 +52,9 @@ class ReproduceSettings:
     )
     train_overrides: dict = field(default_factory=dict)
     vanilla: str | None = None  # an existing vanilla checkpoint: skips the fine-tuning stage
+    # bf16 autocast of every stage that trains or patches: auto, no or bf16; None = each stage's
+    # preset default (smollm2-135m: auto everywhere; tiny: no for training, auto for erasure)
+    mixed_precision: str | None = None
 
     @classmethod
     def for_preset(cls, preset: str, **overrides) -> ReproduceSettings:
@@ -89,6 +92,22 @@ class ReproduceSettings:
     @property
     def retain_eval_split(self) -> str:
         return f"{self.retain_split}_eval"
+
+    def stage_precision(self) -> dict[str, str]:
+        """The autocast each training or patching stage asks for (before resolving `auto`)."""
+        from unlearn.finetune import FinetuneConfig
+        from unlearn.train_config import TrainConfig
+
+        if self.mixed_precision is not None and self.mixed_precision not in MIXED_PRECISION:
+            raise UserError(
+                f"--mixed-precision {self.mixed_precision!r} is not one of "
+                f"{', '.join(MIXED_PRECISION)}"
+            )
+        asked = {"vanilla": FinetuneConfig.for_preset(self.preset).mixed_precision}
+        for method in self.methods:
+            asked[f"train-{method}"] = TrainConfig.for_preset(self.preset, method).mixed_precision
+        asked["erasure"] = "auto"
+        return {stage: self.mixed_precision or value for stage, value in asked.items()}
 
     def train_settings(self, method: str) -> dict:
         """The stop rule and overrides one method trains with."""

@@ -42,6 +42,7 @@ from relearn_interp.report_sections import (
     stages_section,
 )
 from unlearn.io import versions, write_json, write_text
+from unlearn.precision import describe
 
 CLAIMS_FILE = "claims.json"
 ERASURE_FILE = "erasure.json"
@@ -66,10 +67,20 @@ class RunResults:
     timings: list[dict]
     wall_seconds: float
     peak_rss_mb: float
+    precision: dict | None = None  # stage -> the resolved arithmetic (run.json)
 
 
 def _load(path: Path) -> dict:
-    return json.loads(path.read_text())
+    """A stage's results ({meta, values}); a missing, malformed or misshapen file is one line."""
+    from unlearn.eval.results_file import read_stage_results
+
+    return read_stage_results(path)
+
+
+def _object(path: Path, what: str) -> dict:
+    from unlearn.eval.results_file import read_object
+
+    return read_object(path, what)
 
 
 def _optional(path: Path) -> dict | None:
@@ -86,16 +97,19 @@ def load_run(
     timings: list[dict],
     wall_seconds: float,
     peak_rss_mb: float,
+    precision: dict | None = None,
 ) -> RunResults:
     """Read the results of every stage of a finished run."""
+    from unlearn.eval.results_file import read_eval_results
+
     circuit_dir = work_dir / "circuits" / "diff"
     evals = {}
     for folder in sorted(work_dir.glob("eval-*")):
         for path in sorted(folder.glob("*.json")):
             if not path.name.startswith("."):
-                evals[path.stem] = _load(path)
+                evals[path.stem] = read_eval_results(path)
     cards = {
-        label: _load(path / "relearn.json")
+        label: _object(path / "relearn.json", "checkpoint card")
         for label, path in checkpoints.items()
         if (path / "relearn.json").is_file()
     }
@@ -104,7 +118,9 @@ def load_run(
         settings=settings,
         evals=evals,
         cards=cards,
-        augment_stats=_load(stats_file) if stats_file.is_file() else None,
+        augment_stats=_object(stats_file, "augmentation statistics")
+        if stats_file.is_file()
+        else None,
         lens={
             s: _load(work_dir / "logit-lens" / s / "logit_lens.json")
             for s in (forget_split, retain_split)
@@ -114,10 +130,15 @@ def load_run(
         },
         erasure=_optional(work_dir / "erasure" / ERASURE_FILE),
         circuits=_optional(circuit_dir / "circuit_diff.json"),
-        circuit_pairs=_optional(circuit_dir / "pairs.json"),
+        circuit_pairs=(
+            _object(circuit_dir / "pairs.json", "circuit pairs")
+            if (circuit_dir / "pairs.json").is_file()
+            else None
+        ),
         circuit_dir=circuit_dir,
         forget_split=forget_split,
         retain_split=retain_split,
+        precision=precision,
         timings=timings,
         wall_seconds=wall_seconds,
         peak_rss_mb=peak_rss_mb,
@@ -207,6 +228,29 @@ def _not_reached(cards: dict[str, dict]) -> str:
     )
 
 
+def arithmetic_line(run: RunResults) -> str:
+    """Which arithmetic produced the numbers: each training stage's resolved autocast (from the
+    checkpoint cards, or run.json), the erasure probes', and the analyses' dtype."""
+    records = {
+        f"train-{label}" if label != "vanilla" else "vanilla": card["precision"]
+        for label, card in run.cards.items()
+        if "precision" in card
+    }
+    records.update({k: v for k, v in (run.precision or {}).items() if k not in records})
+    if not records:
+        return "Arithmetic: not recorded (a run made before precision was recorded)."
+    groups: dict[str, list[str]] = {}
+    for stage, record in records.items():
+        groups.setdefault(describe(record), []).append(stage)
+    training = "; ".join(f"{text}: {', '.join(stages)}" for text, stages in groups.items())
+    analysis = next(
+        (e["meta"]["precision"] for e in run.evals.values() if "precision" in e.get("meta", {})),
+        None,
+    )
+    analyses = f"; evaluation and analyses: {describe(analysis)}" if analysis else ""
+    return f"Arithmetic: {training}{analyses}."
+
+
 def render(run: RunResults, claims: list[Claim], estimates: dict) -> str:
     """REPORT.md's text."""
     s, forget, retain = run.settings, run.forget_split, run.retain_split
@@ -225,6 +269,7 @@ trained to one forget target (recall ≤ {s.get("target_recall")}); its dose is 
 {run.wall_seconds / 60:.1f} min for this invocation (cached stages cost nothing; the stage table
 gives each stage's own time); peak RSS {run.peak_rss_mb:,.0f} MB (the main process plus the
 analysis processes it starts, sampled every 0.2 s).
+{arithmetic_line(run)}
 Versions: {version_text}.
 
 Every number in brackets is a 95% percentile bootstrap CI over facts (2,000 resamples, one

@@ -17,6 +17,7 @@ from relearn_interp.main_settings import ReproduceSettings
 from relearn_interp.stages import MARKER, StageResult, StageRunner, tree_rss_mb
 from unlearn.errors import UserError
 from unlearn.io import hash_path, write_json
+from unlearn.precision import precision_record, resolve_mixed_precision, training_device
 
 RUN_FILE = "run.json"
 
@@ -26,6 +27,10 @@ def reproduce(settings: ReproduceSettings, work_dir: str | Path, figures_dir: st
     from unlearn.data.benchmark import load_world
 
     started = time.time()
+    # `auto` resolved once for this machine: the stages that train or patch key on the result
+    device = training_device()
+    asked = settings.stage_precision()
+    precision = {stage: resolve_mixed_precision(value, device) for stage, value in asked.items()}
     runner = StageRunner(Path(work_dir))
     bench_stage = runner.run(
         "bench",
@@ -42,8 +47,12 @@ def reproduce(settings: ReproduceSettings, work_dir: str | Path, figures_dir: st
     else:
         vanilla_stage = runner.run(
             "vanilla",
-            {"preset": settings.preset, "seed": settings.seed},
-            stages.stage_vanilla(settings, bench),
+            {
+                "preset": settings.preset,
+                "seed": settings.seed,
+                "mixed_precision": precision["vanilla"],
+            },
+            stages.stage_vanilla(settings, bench, precision["vanilla"]),
             [bench_stage],
         )
         vanilla_model = vanilla_stage.path / "model"
@@ -69,9 +78,15 @@ def reproduce(settings: ReproduceSettings, work_dir: str | Path, figures_dir: st
                 "retain": settings.retain_train_split,
                 "seed": settings.seed,
                 "train": settings.train_settings(method),
+                "mixed_precision": precision[f"train-{method}"],
             },
             stages.stage_train(
-                settings, method, bench, models["vanilla"], augment_stage.path / "relearn.jsonl"
+                settings,
+                method,
+                bench,
+                models["vanilla"],
+                augment_stage.path / "relearn.jsonl",
+                precision[f"train-{method}"],
             ),
             [bench_stage, vanilla_stage, augment_stage],
         )
@@ -117,8 +132,12 @@ def reproduce(settings: ReproduceSettings, work_dir: str | Path, figures_dir: st
     )
     runner.run(
         "erasure",
-        {"args": list(settings.erasure_args), "retain": settings.retain_train_split},
-        stages.stage_erasure(settings, models, bench),
+        {
+            "args": list(settings.erasure_args),
+            "retain": settings.retain_train_split,
+            "mixed_precision": precision["erasure"],
+        },
+        stages.stage_erasure(settings, models, bench, precision["erasure"]),
         depends,
     )
     run_info = {
@@ -129,6 +148,10 @@ def reproduce(settings: ReproduceSettings, work_dir: str | Path, figures_dir: st
         "stages": [r.name for r in runner.results],
         "checkpoints": {label: str(path) for label, path in models.items()},
         "bench": str(bench),
+        "precision": {
+            stage: precision_record(value, device, asked[stage])
+            for stage, value in precision.items()
+        },
     }
     write_json(Path(work_dir) / RUN_FILE, run_info)
     report = redraw(work_dir, figures_dir)
@@ -184,5 +207,6 @@ def redraw(work_dir: str | Path, figures_dir: str | Path) -> Path:
         timings,
         info["wall_seconds"],
         info["peak_rss_mb"],
+        info.get("precision"),
     )
     return write_report(run, Path(figures_dir))

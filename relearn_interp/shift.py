@@ -43,6 +43,7 @@ from relearn_interp.prompts import (
 from unlearn.data.records import QARecord
 from unlearn.errors import UserError
 from unlearn.io import hash_json, json_number, versions
+from unlearn.precision import model_precision
 
 SHIFT_BACKEND = "next-token distributions at gold answer positions, teacher forced (TransformerLens TransformerBridge)"
 REFUSAL_WORDS = (
@@ -344,6 +345,9 @@ def distribution_shift(
         "destinations": list(DESTINATIONS),
         "refusal_tokens": [decode([t]) for t in torch.nonzero(classes.refusal).flatten().tolist()],
         "malformed_token_count": int(classes.malformed.sum()),
+        "precision": {
+            label: model_precision(model) for label, model in {base_label: base, **models}.items()
+        },
         "backend": {
             "shift": SHIFT_BACKEND,
             "js": "Jensen-Shannon divergence with mixture m = (p + q) / 2",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,6 +16,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import seaborn as sns  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 from PIL import Image  # noqa: E402
+
+from unlearn.outputs import sweep_stale, temp_prefix  # noqa: E402
 
 MAX_PNG_SIDE = 4000  # pixels: a 30-layer circuit at 200 dpi would be an 8,000-pixel, 7 MB PNG
 NOMINAL_DPI = 200  # the PNG resolution every font size is chosen for
@@ -172,10 +175,16 @@ def png_dpi(fig: plt.Figure) -> float:
 
 
 def _write(fig: plt.Figure, final: Path, **kwargs) -> Path:
-    """Save to a temporary name, then rename (no half-written figure)."""
-    tmp = final.with_name(f".{final.name}.tmp{final.suffix}")
-    fig.savefig(tmp, **kwargs)
-    os.replace(tmp, final)
+    """Save to a temporary name of this process, then rename (no half-written figure, and two
+    processes drawing the same figure never share a temporary file)."""
+    sweep_stale(final)
+    tmp = final.with_name(f"{temp_prefix(final, 'tmp')}{uuid.uuid4().hex[:8]}{final.suffix}")
+    try:
+        fig.savefig(tmp, format=final.suffix.lstrip("."), **kwargs)
+        os.replace(tmp, final)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return final
 
 

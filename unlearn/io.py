@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from unlearn.errors import UserError
+from unlearn.outputs import output_lock, sweep_stale, temp_prefix, writable_parent
 
 TRACKED_PACKAGES = (
     "relearn-interp",
@@ -139,18 +140,37 @@ def check_output_dir(out: str | Path, overwrite: bool) -> Path:
 
 @contextlib.contextmanager
 def atomic_dir(out: str | Path, overwrite: bool = False) -> Iterator[Path]:
-    """Yield a temporary folder beside `out`; on success it replaces `out`, on error it vanishes."""
+    """Yield a temporary folder beside `out`; on success it replaces `out`, on error it vanishes.
+
+    Checked before the block runs: the existing output, a writable parent, and the lock (one
+    writer per output). Temporary folders that killed runs left beside `out` are removed first.
+    """
     out = check_output_dir(out, overwrite)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    _readable(tmp, directory=True)
-    try:
-        yield tmp
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    parent = writable_parent(out)
+    with output_lock(out):
+        sweep_stale(out)
+        tmp = Path(tempfile.mkdtemp(prefix=temp_prefix(out, "tmp"), dir=parent))
+        _readable(tmp, directory=True)
+        try:
+            yield tmp
+            _publish(tmp, out, overwrite)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+
+
+def _publish(tmp: Path, out: Path, overwrite: bool) -> None:
+    """Rename `tmp` to `out`; an output that appeared meanwhile is replaced only with overwrite
+    (otherwise the finished work is kept beside it under a name the error gives)."""
+    if out.exists() and not overwrite and (not out.is_dir() or any(out.iterdir())):
+        kept = out.with_name(f"{out.name}.new-{os.getpid()}")
+        os.replace(tmp, kept)
+        raise UserError(
+            f"output {out} appeared while this run was working; this run's output is in {kept} "
+            "(pass --overwrite to replace an existing output)"
+        )
     if out.exists():
-        trash = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+        trash = Path(tempfile.mkdtemp(prefix=temp_prefix(out, "old"), dir=out.parent))
         os.replace(out, trash / out.name)
         os.replace(tmp, out)
         shutil.rmtree(trash, ignore_errors=True)

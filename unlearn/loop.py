@@ -30,13 +30,13 @@ from tqdm.auto import tqdm
 from transformers import PreTrainedModel, get_linear_schedule_with_warmup
 
 from unlearn.errors import UserError
+from unlearn.lora import merged_state_dict, wrap_lora
 from unlearn.methods import Method, compute_terms
 from unlearn.methods.batch import TokenBatch
 from unlearn.methods.sure import mask_gradients, saliency_masks
+from unlearn.precision import resolve_mixed_precision
 from unlearn.prompting import IGNORE_INDEX, Example
 from unlearn.train_config import TrainConfig
-
-LORA_ADAPTER = "default"
 
 
 class TrainingDiverged(UserError):
@@ -65,42 +65,6 @@ def add_gradients(
     return [
         a if b is None else b if a is None else a + b for a, b in zip(total, grads, strict=True)
     ]
-
-
-def wrap_lora(model: PreTrainedModel, config: TrainConfig) -> PreTrainedModel:
-    """LoRA on every linear layer except lm_head (peft's "all-linear")."""
-    from peft import LoraConfig, get_peft_model
-
-    lora = LoraConfig(
-        r=config.lora_r,
-        lora_alpha=config.lora_alpha,
-        lora_dropout=config.lora_dropout,
-        target_modules="all-linear",
-        task_type="CAUSAL_LM",
-    )
-    return get_peft_model(model, lora)
-
-
-@torch.no_grad()
-def merged_state_dict(peft_model: torch.nn.Module) -> dict[str, Tensor]:
-    """The base model's weights with each LoRA delta added, computed out of place so that
-    training can go on (merge-then-unmerge would perturb the base weights by rounding)."""
-    from peft.tuners.lora import LoraLayer
-
-    base = peft_model.get_base_model()
-    deltas = {
-        f"{name}.base_layer.weight": module.get_delta_weight(LORA_ADAPTER)
-        for name, module in base.named_modules()
-        if isinstance(module, LoraLayer) and LORA_ADAPTER in module.lora_A
-    }
-    merged = {}
-    for key, value in base.state_dict().items():
-        if ".lora_" in key:
-            continue
-        if key in deltas:  # built on the CPU: a merged copy of every linear layer can be large
-            value = (value + deltas[key].to(value.dtype)).cpu()
-        merged[key.replace(".base_layer.", ".")] = value.detach()
-    return merged
 
 
 class Reference:
@@ -169,6 +133,10 @@ class TrainLoop:
             retain,
             config,
             pad_id,
+        )
+        # `auto` becomes bf16 or no here, from the device the run trains on
+        self.mixed_precision = resolve_mixed_precision(
+            config.mixed_precision, self.accelerator.device
         )
         torch.manual_seed(config.seed)
         frozen = None
@@ -246,12 +214,12 @@ class TrainLoop:
         return self.model(**batch.model_inputs(), use_cache=False).logits
 
     def _autocast(self) -> torch.autocast:
-        """bf16 autocast for the forward passes when `mixed_precision` asks for it (weights,
+        """bf16 autocast for the forward passes when the resolved precision is bf16 (weights,
         gradients and optimizer state stay in their dtype); ~1.7x faster on CPUs with bf16 units."""
         return torch.autocast(
             self.accelerator.device.type,
             dtype=torch.bfloat16,
-            enabled=self.config.mixed_precision == "bf16",
+            enabled=self.mixed_precision == "bf16",
         )
 
     def _train_step(self, group: list[list[tuple[int, int | None]]]) -> dict[str, float]:

@@ -10,7 +10,6 @@ Nothing is downloaded by this module.
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +24,7 @@ from transformers import (
 )
 
 from unlearn.errors import UserError
-from unlearn.io import atomic_dir, write_json
+from unlearn.io import atomic_dir, read_json, write_json
 from unlearn.presets import PRESETS
 
 CACHE_ENV = "RELEARN_INTERP_CACHE"
@@ -48,6 +47,7 @@ WEIGHT_FILES = (
 )
 ADAPTER_FILE = "adapter_config.json"
 CARD_FILE = "relearn.json"
+CONFIG_FILE = "config.json"
 
 
 @dataclass(frozen=True)
@@ -156,6 +156,7 @@ def resolve_model(spec: str | Path) -> str:
             raise UserError(
                 f"model folder {path} holds no weights (model.safetensors or adapter_config.json)"
             )
+        check_folder(path)
         return str(path)
     if text.startswith((".", "/", "~")) or text.count("/") != 1:
         raise UserError(
@@ -164,15 +165,39 @@ def resolve_model(spec: str | Path) -> str:
     return text  # a hub id: transformers resolves it (from the local HF cache when offline)
 
 
+def check_folder(path: Path) -> None:
+    """Catch a broken checkpoint before anything loads: its config.json (or adapter_config.json)
+    must be a JSON object and every safetensors file must have a whole header."""
+    from safetensors import SafetensorError, safe_open
+
+    config = path / (ADAPTER_FILE if is_adapter(path) else CONFIG_FILE)
+    what = "adapter config" if is_adapter(path) else "model config"
+    if not config.is_file():
+        raise UserError(
+            f"model folder {path} has weights but no {config.name}; copy the config.json the "
+            "weights were saved with into it"
+        )
+    if not isinstance(read_json(config, what=what), dict):
+        raise UserError(f"{what} {config} is not a JSON object; restore it from the checkpoint")
+    for weights in sorted(path.glob("*.safetensors")):
+        try:
+            with safe_open(weights, framework="pt"):
+                pass
+        except SafetensorError as err:
+            raise UserError(
+                f"weights file {weights} is corrupt ({err}); copy or save the checkpoint again"
+            ) from None
+
+
 def is_adapter(path: str | Path) -> bool:
     return (Path(path) / ADAPTER_FILE).is_file()
 
 
 def adapter_base(path: str | Path) -> str:
     """The base model named by a PEFT adapter, resolved relative to the adapter if needed."""
-    config = json.loads((Path(path) / ADAPTER_FILE).read_text())
-    base = config.get("base_model_name_or_path")
-    if not base:
+    config = read_json(Path(path) / ADAPTER_FILE, what="adapter config")
+    base = config.get("base_model_name_or_path") if isinstance(config, dict) else None
+    if not isinstance(base, str) or not base:
         raise UserError(f"adapter {path} names no base model (base_model_name_or_path)")
     relative = (Path(path) / base).resolve()
     if not Path(base).exists() and relative.exists():
@@ -211,6 +236,10 @@ def load_model(
     attn_implementation: str | None = None,
 ) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     """Load any checkpoint as a plain causal LM in eval mode; a PEFT adapter is merged into its base."""
+    from safetensors import SafetensorError
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # a progress bar per load would break one-line errors
     path = resolve_model(spec)
     kwargs: dict = {"dtype": dtype}
     if device_map is not None:
@@ -225,7 +254,9 @@ def load_model(
             model = PeftModel.from_pretrained(base, path).merge_and_unload()
         else:
             model = AutoModelForCausalLM.from_pretrained(path, **kwargs)
-    except OSError as err:
+    except (OSError, ValueError, SafetensorError) as err:
+        # transformers says "Unrecognized model" for a config it cannot read, safetensors
+        # "incomplete metadata" for a truncated file: both mean a broken checkpoint, not a bug.
         raise UserError(f"cannot load model {spec}: {str(err).splitlines()[0]}") from None
     if device is not None and device_map is None:
         model = model.to(device)
@@ -235,8 +266,12 @@ def load_model(
 def read_card(path: str | Path) -> dict:
     """The checkpoint's relearn.json card, or {} for a folder that has none."""
     card = Path(path) / CARD_FILE
-    return json.loads(card.read_text()) if card.is_file() else {}
-
-
-def default_device() -> torch.device:
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if not card.is_file():
+        return {}
+    found = read_json(card, what="checkpoint card")
+    if not isinstance(found, dict):
+        raise UserError(
+            f"checkpoint card {card} is not a JSON object; restore it or delete it (the card "
+            "only records the checkpoint's lineage)"
+        )
+    return found

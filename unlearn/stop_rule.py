@@ -1,4 +1,4 @@
-"""Train to a forgetting target: check forget recall as training goes, stop at the target.
+"""Train to a recall target: check recall as training goes, stop at the target.
 
 Methods are compared at a matched forgetting level, not after hand-picked epochs: every
 `check_every` optimizer steps (and before the first) the run answers the forget questions
@@ -6,6 +6,9 @@ greedily and scores them with the eval's matcher (`unlearn.eval.recall`). It sto
 check at or below the target and keeps that step. A run that never gets there keeps its best
 checked step (lowest recall, earliest on ties), restored from an in-memory copy of the trainable
 weights, and its card says the target was not reached.
+
+The vanilla fine-tune runs the same rule the other way (`MemoriseTarget`): it stops at the first
+check at or above the target recall of the facts it memorises, the epochs being the cap.
 """
 
 from __future__ import annotations
@@ -79,14 +82,20 @@ class ForgetTarget:
         exact = sum(d["recalled_exact"] for d in details) / max(1, len(details))
         result = RecallCheck(loop.step, examples, recall, exact)
         self.trace.append(result)
-        if self.best is None or recall < self.best.recall:
+        if self.best is None or self._better(recall, self.best.recall):
             self.best = result
             self._best_weights = [p.detach().to("cpu", copy=True) for p in loop.params]
+        return self._meets(recall)
+
+    def _meets(self, recall: float) -> bool:
         return recall <= self.target
+
+    def _better(self, recall: float, best: float) -> bool:
+        return recall < best
 
     @property
     def reached(self) -> bool:
-        return self.best is not None and self.best.recall <= self.target
+        return self.best is not None and self._meets(self.best.recall)
 
     def restore_best(self, loop: TrainLoop) -> None:
         """Put the best checked weights back (a run that never reached the target)."""
@@ -118,4 +127,42 @@ class ForgetTarget:
                 "examples_seen": chosen.examples if chosen else 0,
                 "forget_recall": chosen.recall if chosen else None,
             },
+        }
+
+
+@dataclass
+class MemoriseTarget(ForgetTarget):
+    """The vanilla fine-tune's rule: stop at the first check whose recall of the memorised facts
+    is at or above `target`; a run that never gets there keeps its best (highest) checked step."""
+
+    steps_per_epoch: int = 1
+
+    def check(self, loop: TrainLoop) -> bool:
+        self.steps_per_epoch = loop.steps_per_epoch
+        return super().check(loop)
+
+    def _meets(self, recall: float) -> bool:
+        return recall >= self.target
+
+    def _better(self, recall: float, best: float) -> bool:
+        return recall > best
+
+    def card(self) -> dict:
+        """The card's record: target, trace, and the epochs the kept step needed."""
+        chosen = self.best
+        return {
+            "recall_target": {
+                "recall_at_least": self.target,
+                "check_every": self.every,
+                "matcher": MATCHER,
+                "questions": len(self.records),
+                "reached": self.reached,
+                "kept_step": chosen.step if chosen else None,
+                "epochs_needed": round(chosen.step / self.steps_per_epoch, 2) if chosen else None,
+                "recall": chosen.recall if chosen else None,
+                "kept": "first check at or above the target"
+                if self.reached
+                else "best checked step (the target was not reached within the epoch cap)",
+                "trace": [asdict(check) for check in self.trace],
+            }
         }

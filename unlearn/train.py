@@ -1,4 +1,4 @@
-"""`train(...)` (and `unlearn train`): unlearn a checkpoint and write it; `fit` trains in memory.
+"""`train(...)` (and `unlearn train`): unlearn a checkpoint and write it.
 
 The loop is `unlearn.loop.TrainLoop`, its settings `unlearn.train_config.TrainConfig`, its data
 `unlearn.train_data`, its checkpoints `unlearn.checkpoint` and the forget-target stop rule
@@ -10,12 +10,10 @@ the last completed step; `resume=True` continues an interrupted run to the same 
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import torch
-from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from unlearn.checkpoint import (
     ADAPTER_DIR,
@@ -28,8 +26,13 @@ from unlearn.checkpoint import (
 from unlearn.errors import UserError
 from unlearn.io import check_output_dir, versions
 from unlearn.loop import TrainingDiverged, TrainLoop
-from unlearn.methods import Method, get_method
+from unlearn.methods import get_method
 from unlearn.models import load_model, read_card
+from unlearn.precision import (
+    precision_record,
+    resolve_mixed_precision,
+    training_device,
+)
 from unlearn.stop_rule import ForgetTarget
 from unlearn.train_config import TrainConfig, preset_of
 from unlearn.train_data import encode_pairs, load_train_data
@@ -37,27 +40,12 @@ from unlearn.train_data import encode_pairs, load_train_data
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
 
-def fit(
-    model: PreTrainedModel,
-    tokenizer: PreTrainedTokenizerBase,
-    method: Method,
-    items: Sequence[tuple[str, str]],
-    config: TrainConfig,
-    retain: Sequence[tuple[str, str]] = (),
-    desc: str | None = None,
-) -> tuple[PreTrainedModel, list[dict]]:
-    """Train an in-memory model on (question, answer) pairs without checkpoints; returns the
-    trained (merged) model and the per-step log."""
-    loop = TrainLoop(
-        model,
-        method,
-        encode_pairs(tokenizer, items, config.max_length),
-        encode_pairs(tokenizer, retain, config.max_length),
-        config,
-        tokenizer.pad_token_id,
-    )
-    loop.run(desc=desc)
-    return loop.trained_model(), loop.log
+def resolved_precision(config: TrainConfig) -> tuple[TrainConfig, dict]:
+    """The config with `auto` resolved for this machine's device, and the card's record of it."""
+    device = training_device()
+    resolved = resolve_mixed_precision(config.mixed_precision, device)
+    record = precision_record(resolved, device, config.mixed_precision, config.dtype)
+    return replace(config, mixed_precision=resolved), record
 
 
 def _stop_rule(config: TrainConfig, data, tokenizer, resume: bool) -> ForgetTarget | None:
@@ -96,6 +84,7 @@ def train(
     """
     chosen = get_method(method)
     config.check()
+    config, precision = resolved_precision(config)
     check_tokenizer(model)
     out = Path(out)
     data = load_train_data(chosen, forget, retain, relearn_data)
@@ -129,6 +118,7 @@ def train(
         "model": reference_spec,
         "method": method,
         "hyperparameters": asdict(config),
+        "precision": precision,
         "data": data.specs,
         "data_hash": data.hashes,
         "seed": config.seed,

@@ -11,10 +11,10 @@ from pathlib import Path
 
 from unlearn.errors import UserError
 from unlearn.models import PRESETS, adapter_base, is_adapter, read_card
+from unlearn.precision import MIXED_PRECISION
 
 DTYPE_NAMES = ("float32", "bfloat16", "float16")
 KL_POSITIONS = ("answer", "all")
-MIXED_PRECISION = ("no", "bf16")
 SFT_NAME = "sft"
 
 # Per-preset defaults: "*" for every method, then the method family (ga, npo, relearn), then
@@ -37,7 +37,8 @@ PRESET_DEFAULTS: dict[str, dict[str, dict]] = {
             "batch_size": 8,
             "warmup_ratio": 0.2,
             "lora": True,
-            "mixed_precision": "bf16",
+            # bf16 autocast where the CPU has native bf16 (1.7x faster), fp32 elsewhere
+            "mixed_precision": "auto",
         },
         "ga": {"lr": 2e-3},
         "npo": {"lr": 1e-3},
@@ -56,7 +57,9 @@ class TrainConfig:
     (GA, NPO, or ReLearn's CE), `retain_weight` CE_r (GDR) and `kl_weight` KL_r (KLR).
     `kl_positions` = "answer" averages KL_r over answer tokens, "all" over every position as
     the reference code does. `max_grad_norm` <= 0 turns gradient clipping off (the reference's
-    DeepSpeed runs do not clip). `save_every`: optimizer steps between checkpoints (None: once an
+    DeepSpeed runs do not clip). `mixed_precision`: `no` (compute in `dtype`), `bf16` (autocast
+    the forward passes) or `auto` (bf16 only where the device runs it natively,
+    `unlearn.precision`). `save_every`: optimizer steps between checkpoints (None: once an
     epoch; 0: only at the end).
 
     Forget target: with `stop_at_recall` set, every `check_every` optimizer steps (0: once an

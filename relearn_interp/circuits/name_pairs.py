@@ -11,6 +11,8 @@ two or more capitalised words that occur in at least two questions: TOFU questio
 authors; a heuristic, so check `pairs.json`), or the names given with `--partners`. When no
 whole name of the data has the entity's token length (a long name such as TOFU's "Basil Mahfouz
 Al-Kuwaiti"), names recombined from their words are tried: a first name of one, surnames of others.
+When that fails too (a small file naming one or two authors), fictitious names of the entity's
+token length are drawn from the benchmark's name generator, and the pairs' notes say so.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from unlearn.prompting import answer_ids, has_chat_template, prompt_ids
 
 DEFAULT_ANSWER_TOKENS = 8
 RECOMBINED_TRIES = 2000
+GENERATED_TRIES = 2000  # seeded draws of fictitious names, before keeping those of the right length
 MIN_QUESTIONS = 2
 SKIP_NOTHING_AFTER_NAME = "no_answer_after_name"
 _WORD = r"[A-Z][\w'’.-]*"
@@ -71,12 +74,36 @@ def recombined_names(
         " ".join([rng.choice(firsts), *rng.sample(surnames, rng.randint(1, min(3, len(surnames))))])
         for _ in range(RECOMBINED_TRIES)
     )
-    names = list(dict.fromkeys(drawn))
+    return _same_length(tokenizer, list(dict.fromkeys(drawn)), entity)
+
+
+def generated_names(tokenizer: PreTrainedTokenizerBase, entity: str, seed: int = 0) -> list[str]:
+    """Fictitious names from the benchmark's generator (`unlearn.data.names`) with as many words
+    as the entity and as many tokens: up to GENERATED_TRIES seeded draws."""
+    from unlearn.data.names import person_name, word
+
+    rng = random.Random(f"generated:{seed}:{entity}")
+    extra_words = max(0, len(entity.split()) - 2)
+    drawn = (
+        " ".join(
+            [
+                person_name(rng, rng.randint(1, 4)),
+                *(word(rng, rng.randint(1, 3)) for _ in range(extra_words)),
+            ]
+        )
+        for _ in range(GENERATED_TRIES)
+    )
+    own = entity.strip().lower()
+    return _same_length(tokenizer, [n for n in dict.fromkeys(drawn) if n.lower() != own], entity)
+
+
+def _same_length(tokenizer: PreTrainedTokenizerBase, names: list[str], entity: str) -> list[str]:
+    """The names that tokenize (after a space) to as many tokens as the entity, like-shaped first."""
     want = len(tokenizer(" " + entity, add_special_tokens=False)["input_ids"])
     lengths = tokenizer([" " + n for n in names], add_special_tokens=False)["input_ids"]
     fitting = [n for n, ids in zip(names, lengths, strict=True) if len(ids) == want]
     words = len(entity.split())
-    return sorted(fitting, key=lambda n: abs(len(n.split()) - words))  # like-shaped names first
+    return sorted(fitting, key=lambda n: abs(len(n.split()) - words))
 
 
 def _swap(text: str, entity: str, partner: str) -> str:
@@ -112,13 +139,11 @@ def name_swap_pairs(
             f"no record of the data names {entity!r} in its question (and it has no fact triples)"
         )
     pool = list(given) or names_in_questions(records, entity)
-    if not pool:
-        raise UserError(
-            f"no other names found in the data's questions to swap for {entity!r}; give some with --partners"
-        )
     pairs: list[Pair] = []
     skipped: dict[str, list[str]] = {}
     recombined: list[str] | None = None  # built once, when some record needs them
+    generated: list[str] | None = None  # likewise, when the data's names do not fit either
+    n_generated = 0
     for record in naming:
         clean = _clean_side(tokenizer, record, entity, answer_tokens)
         if clean is None:
@@ -131,6 +156,11 @@ def name_swap_pairs(
             if recombined is None:
                 recombined = recombined_names(tokenizer, pool, entity, seed)
             found = _partner_pairs(tokenizer, record, entity, recombined, clean, partners)
+        if not found and not given:
+            if generated is None:
+                generated = generated_names(tokenizer, entity, seed)
+            found = _partner_pairs(tokenizer, record, entity, generated, clean, partners)
+            n_generated += len(found)
         if found:
             pairs += found
         else:
@@ -143,11 +173,20 @@ def name_swap_pairs(
     origin = "--partners" if given else "other names in the data's questions"
     if recombined:
         origin += ", or names recombined from their words where no whole name fits"
+    notes = []
+    if n_generated:
+        origin += ", or generated fictitious names where none of those fits"
+        notes.append(
+            f"the data names too few partners of {entity!r}'s token length: {n_generated} of "
+            f"{len(pairs)} pairs swap in generated fictitious names (see pairs.json)"
+        )
     corruption = (
         f"name swapped for up to {partners} names of equal token length ({origin}); targets: the "
         f"first {answer_tokens} answer tokens after the answer's last mention of the name"
     )
-    return PairSet(pairs, source=f"names:{entity}", skipped=skipped, corruption=corruption)
+    return PairSet(
+        pairs, source=f"names:{entity}", skipped=skipped, corruption=corruption, notes=notes
+    )
 
 
 def _partner_pairs(

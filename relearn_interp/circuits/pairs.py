@@ -14,6 +14,7 @@ leading space where the token has one. Pairs of unequal token length are refused
 from __future__ import annotations
 
 import csv
+import io
 import random
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -26,6 +27,7 @@ from torch import Tensor
 from transformers import PreTrainedTokenizerBase
 
 from unlearn.errors import UserError
+from unlearn.io import read_text
 
 CSV_COLUMNS = ("clean", "corrupted", "gold", "corrupted_gold")
 SKIP_SAME_TOKEN = "same_first_token"
@@ -75,12 +77,14 @@ class Pair:
 
 @dataclass
 class PairSet:
-    """The pairs used, how they were corrupted, and the ids skipped per reason."""
+    """The pairs used, how they were corrupted, the ids skipped per reason, and notes the command
+    prints (e.g. that partners were generated because the data named too few)."""
 
     pairs: list[Pair]
     source: str
     skipped: dict[str, list[str]] = field(default_factory=dict)
     corruption: str = ""
+    notes: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -90,6 +94,7 @@ class PairSet:
             "n_facts": len({p.fact or p.id for p in self.pairs}),
             "skipped": {reason: len(ids) for reason, ids in self.skipped.items()},
             "skipped_ids": self.skipped,
+            "notes": self.notes,
             "pairs": [
                 {
                     **asdict(p),
@@ -215,22 +220,13 @@ def limit_pairs(pairs: PairSet, max_pairs: int | None, seed: int = 0) -> PairSet
         raise UserError(f"--max-pairs {max_pairs} is smaller than one fact's pairs; raise it")
     dropped = sorted({p.fact or p.id for p in pairs.pairs} - {p.fact or p.id for p in kept})
     skipped = {**pairs.skipped, "over_max_pairs": dropped}
-    return PairSet(kept, pairs.source, skipped, pairs.corruption)
+    return PairSet(kept, pairs.source, skipped, pairs.corruption, pairs.notes)
 
 
 def csv_pairs(tokenizer: PreTrainedTokenizerBase, path: str | Path) -> PairSet:
     """Pairs from a CSV with columns clean, corrupted, gold, corrupted_gold."""
     path = Path(path)
-    if not path.is_file():
-        raise UserError(f"pairs file {path} does not exist")
-    with open(path, newline="") as handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise UserError(
-                f"pairs file {path} lacks the column(s) {', '.join(missing)} (needs {', '.join(CSV_COLUMNS)})"
-            )
-        rows = list(reader)
+    rows = _csv_rows(path)
     pairs, unequal, skipped = [], [], {}
     for number, row in enumerate(rows, start=2):  # line 1 is the header
         clean = list(tokenizer(row["clean"])["input_ids"])
@@ -270,6 +266,29 @@ def csv_pairs(tokenizer: PreTrainedTokenizerBase, path: str | Path) -> PairSet:
             f"pairs file {path} holds no usable pairs (every gold equals its corrupted gold, or it is empty)"
         )
     return PairSet(pairs, source=f"csv:{path.name}", skipped=skipped, corruption="as in the CSV")
+
+
+def _csv_rows(path: Path) -> list[dict[str, str]]:
+    """The rows of a UTF-8 pairs CSV, each checked to have a value in every column."""
+    text = read_text(path, what="pairs file")
+    try:
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        missing = [c for c in CSV_COLUMNS if c not in (reader.fieldnames or [])]
+        if missing:
+            raise UserError(
+                f"pairs file {path} lacks the column(s) {', '.join(missing)} (needs {', '.join(CSV_COLUMNS)})"
+            )
+        rows = list(reader)
+    except csv.Error as err:
+        raise UserError(f"pairs file {path} is not valid CSV: {err}") from None
+    for number, row in enumerate(rows, start=2):  # line 1 is the header
+        short = [c for c in CSV_COLUMNS if row.get(c) is None]
+        if short:
+            raise UserError(
+                f"pairs file {path} line {number} has no value for {', '.join(short)}; every "
+                f"row needs {', '.join(CSV_COLUMNS)}"
+            )
+    return rows
 
 
 def _first_token(

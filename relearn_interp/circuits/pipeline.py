@@ -145,6 +145,7 @@ def build_pairs(
         [p for s in sets for p in s.pairs],
         source=sets[0].source if len(sets) == 1 else f"entities:{len(names)}",
         corruption="; ".join(dict.fromkeys(s.corruption for s in sets)),
+        notes=list(dict.fromkeys(note for s in sets for note in s.notes)),
     )
     for pair_set in sets:
         for reason, ids in pair_set.skipped.items():

@@ -16,6 +16,7 @@ from relearn_interp.circuits.pipeline import CircuitSettings
 from relearn_interp.circuits.sizing import faithfulness_estimate
 from relearn_interp.style import apply_style, save_figure
 from unlearn.io import hash_json, versions
+from unlearn.precision import model_precision
 
 TOP_EDGES_REPORTED = 50
 AREA_RULE = (
@@ -154,6 +155,7 @@ def circuit_meta(ckpt: str, pairs: PairSet, settings: CircuitSettings, model, me
         "settings": asdict(settings),
         "dtype": str(next(model.parameters()).dtype).replace("torch.", ""),
         "device": str(next(model.parameters()).device),
+        "precision": model_precision(model),
         "versions": versions(),
         "seed": settings.seed,
         "sign": "score = metric(edge corrupted) - metric(clean), first order; rank by |score|",

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from unlearn.cli_types import POSITIVE_INT
+
 DTYPES = ("float32", "bfloat16", "float16")
 
 
@@ -24,15 +26,19 @@ def add_data_arguments(parser: argparse.ArgumentParser) -> None:
         "--data", required=True, help="ours:DIR[#split], ours:FILE, tofu:PATH or knowundo:PATH"
     )
     parser.add_argument(
-        "--out", required=True, help="output folder (results JSON and PNG+PDF figures)"
+        "--out",
+        required=True,
+        help="output folder (results JSON and PNG+PDF figures), written whole or not at all",
     )
     parser.add_argument(
-        "--max-prompts", type=int, help="analyse a seeded sample of at most this many records"
+        "--max-prompts",
+        type=POSITIVE_INT,
+        help="analyse a seeded sample of at most this many records",
     )
     parser.add_argument(
         "--seed", type=int, default=0, help="seed of the --max-prompts sample and any other draw"
     )
-    parser.add_argument("--overwrite", action="store_true", help="replace results already in --out")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing --out folder")
 
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
@@ -45,7 +51,9 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--device-map", help="accelerate device map for models larger than one device (e.g. auto)"
     )
-    parser.add_argument("--batch-size", type=int, default=8, help="prompts per forward pass")
+    parser.add_argument(
+        "--batch-size", type=POSITIVE_INT, default=8, help="prompts per forward pass"
+    )
 
 
 def parse_checkpoint(text: str) -> tuple[str, str]:
@@ -78,10 +86,11 @@ def load_checkpoints(specs: dict[str, str], args: argparse.Namespace) -> dict:
     import torch
 
     from relearn_interp.load import load, require_same_vocab
-    from unlearn.models import default_device, load_tokenizer
+    from unlearn.devices import resolve_device
+    from unlearn.models import load_tokenizer
 
+    device = None if args.device_map else resolve_device(args.device)
     require_same_vocab({label: load_tokenizer(path) for label, path in specs.items()})
-    device = None if args.device_map else (args.device or default_device())
     dtype = getattr(torch, args.dtype)
     return {
         label: load(path, dtype=dtype, device=device, device_map=args.device_map)
@@ -103,18 +112,16 @@ def load_records(args: argparse.Namespace) -> tuple[list, list]:
     return sample_records(records, args.max_prompts, args.seed), records
 
 
-def check_outputs(out: str | Path, names: list[str], overwrite: bool) -> list[Path]:
-    """The files a command will write into `out`; refuse to replace any of them without --overwrite."""
+def check_top_k(models: dict, top_k: int) -> None:
+    """Refuse a --top-k larger than the vocabulary, once the models are loaded (before any work)."""
     from unlearn.errors import UserError
 
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise UserError(f"output {out} is a file; give a folder")
-    paths = [out / name for name in names]
-    existing = [path for path in paths if path.exists()]
-    if existing and not overwrite:
-        raise UserError(f"{existing[0]} already exists; pass --overwrite to replace it")
-    return paths
+    for label, model in models.items():
+        if top_k > model.cfg.d_vocab:
+            raise UserError(
+                f"--top-k {top_k} is larger than the vocabulary of {label} "
+                f"({model.cfg.d_vocab} tokens); lower it"
+            )
 
 
 def run_meta(args: argparse.Namespace, specs: dict[str, str], n_records: int, model) -> dict:

@@ -15,6 +15,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from unlearn.cli_types import (
+    NON_NEGATIVE_INT,
+    POSITIVE_INT,
+    finite_float,
+    float_in,
+    fraction_list,
+)
+
 METHODS = ("eap-ig", "eap")
 METRICS = ("auto", "logit_diff", "prob_diff", "answer_logprob", "kl")
 SELECTIONS = ("top-n", "greedy")
@@ -45,7 +53,7 @@ def add_circuit_arguments(parser: argparse.ArgumentParser) -> None:
     )
     pairs.add_argument(
         "--partners-per-fact",
-        type=int,
+        type=POSITIVE_INT,
         default=3,
         help="corrupting subjects (or names) per fact",
     )
@@ -56,12 +64,12 @@ def add_circuit_arguments(parser: argparse.ArgumentParser) -> None:
     )
     pairs.add_argument(
         "--answer-tokens",
-        type=int,
+        type=POSITIVE_INT,
         default=8,
         help="target answer tokens of name-swap pairs (after the answer's last mention of the name)",
     )
     pairs.add_argument(
-        "--max-pairs", type=int, help="keep at most this many pairs (whole facts, seeded)"
+        "--max-pairs", type=POSITIVE_INT, help="keep at most this many pairs (whole facts, seeded)"
     )
     parser.add_argument("--out", required=True, help="output folder")
     parser.add_argument(
@@ -69,7 +77,7 @@ def add_circuit_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--ig-steps",
-        type=int,
+        type=POSITIVE_INT,
         default=5,
         help="EAP-IG interpolation steps (corrupted → clean embeddings)",
     )
@@ -83,12 +91,13 @@ def add_circuit_arguments(parser: argparse.ArgumentParser) -> None:
     sizing = parser.add_argument_group("circuit size")
     sizing.add_argument(
         "--target",
-        type=float,
+        type=float_in(0.0, 1.0, low_open=True),
         default=0.8,
         help="held-out normalised faithfulness the circuit must reach (smallest grid size that does)",
     )
     sizing.add_argument(
         "--grid",
+        type=fraction_list,
         default=MIB_GRID_TEXT,
         help="fractions of edges on the faithfulness curve (MIB's grid); must end at 1",
     )
@@ -98,19 +107,23 @@ def add_circuit_arguments(parser: argparse.ArgumentParser) -> None:
         default="top-n",
         help="how a size becomes a circuit: top-n by |score|, or greedy from the logits",
     )
-    sizing.add_argument("--edges", type=int, help="fix the circuit size instead of the target")
     sizing.add_argument(
-        "--threshold", type=float, help="fix the circuit as the edges with |score| >= T"
+        "--edges", type=NON_NEGATIVE_INT, help="fix the circuit size instead of the target"
     )
-    parser.add_argument("--batch-size", type=int, default=8, help="prompt pairs per forward pass")
+    sizing.add_argument(
+        "--threshold", type=finite_float, help="fix the circuit as the edges with |score| >= T"
+    )
+    parser.add_argument(
+        "--batch-size", type=POSITIVE_INT, default=8, help="prompt pairs per forward pass"
+    )
     parser.add_argument(
         "--layers-per-chunk",
-        type=int,
+        type=POSITIVE_INT,
         help="keep activation differences for this many upstream layers at a time (saves memory, reruns passes)",
     )
     parser.add_argument(
         "--positions-per-chunk",
-        type=int,
+        type=POSITIVE_INT,
         help="keep activation differences for this many positions at a time (saves memory, reruns passes)",
     )
     parser.add_argument(
@@ -136,38 +149,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add_circuit_arguments(parser)
 
 
-def _grid(text: str) -> tuple[float, ...]:
-    from relearn_interp.circuits.sizing import check_grid
-    from unlearn.errors import UserError
-
-    try:
-        return check_grid([float(part) for part in text.split(",") if part.strip()])
-    except ValueError:
-        raise UserError(
-            f"--grid takes comma-separated fractions such as 0.01,0.1,1; got {text!r}"
-        ) from None
-
-
 def settings_from(args: argparse.Namespace):
-    """CircuitSettings from the command line, with the numbers checked."""
+    """CircuitSettings from the command line (argparse has checked each number's range)."""
     from relearn_interp.circuits.pipeline import CircuitSettings
     from unlearn.errors import UserError
 
-    for flag, value in (
-        ("--ig-steps", args.ig_steps),
-        ("--batch-size", args.batch_size),
-        ("--partners-per-fact", args.partners_per_fact),
-        ("--answer-tokens", args.answer_tokens),
-        ("--max-pairs", args.max_pairs if args.max_pairs is not None else 1),
-    ):
-        if value < 1:
-            raise UserError(f"{flag} must be at least 1, got {value}")
-    if args.edges is not None and args.edges < 0:
-        raise UserError(f"--edges must be non-negative, got {args.edges}")
     if args.edges is not None and args.threshold is not None:
         raise UserError("give --edges or --threshold, not both")
-    if not 0 < args.target <= 1:
-        raise UserError(f"--target must be in (0, 1], got {args.target}")
     return CircuitSettings(
         method=args.method,
         metric=args.metric,
@@ -176,7 +164,7 @@ def settings_from(args: argparse.Namespace):
         edges=args.edges,
         threshold=args.threshold,
         target=args.target,
-        grid=_grid(args.grid),
+        grid=args.grid,
         partners=args.partners_per_fact,
         answer_tokens=args.answer_tokens,
         max_pairs=args.max_pairs,
@@ -244,19 +232,18 @@ def run(args: argparse.Namespace) -> int:
     from relearn_interp.circuits.pipeline import find_circuit
     from relearn_interp.circuits.results import circuit_meta, circuit_values, draw_curve
     from relearn_interp.load import checkpoint_label, load
-    from unlearn.io import atomic_dir, check_output_dir, write_json
+    from unlearn.io import atomic_dir, write_json
     from unlearn.models import load_tokenizer
 
     settings = settings_from(args)
-    check_output_dir(args.out, args.overwrite)
-    pairs = pairs_from(args, load_tokenizer(args.ckpt), settings)
     dtype, device = model_device(args)
-    model = load(args.ckpt, dtype=dtype, device=device)
-    label = checkpoint_label(args.ckpt)
-    circuit = find_circuit(model, label, pairs, settings)
-    values = circuit_values(circuit, settings)
-    meta = circuit_meta(args.ckpt, pairs, settings, model, values["metric"]["name"])
     with atomic_dir(args.out, overwrite=args.overwrite) as tmp:
+        pairs = pairs_from(args, load_tokenizer(args.ckpt), settings)
+        model = load(args.ckpt, dtype=dtype, device=device)
+        label = checkpoint_label(args.ckpt)
+        circuit = find_circuit(model, label, pairs, settings)
+        values = circuit_values(circuit, settings)
+        meta = circuit_meta(args.ckpt, pairs, settings, model, values["metric"]["name"])
         write_json(tmp / "circuit.json", {"meta": meta, "values": values})
         write_json(tmp / "pairs.json", pairs.to_json())
         circuit.selection.save(tmp / "scores.npz")
@@ -272,13 +259,15 @@ def run(args: argparse.Namespace) -> int:
         f"{len(pairs.pairs)} pairs ({values['pairs']['n_selection']} selection, "
         f"{values['pairs']['n_heldout']} held-out); {summary(label, values)}; wrote {args.out}"
     )
+    for note in pairs.notes:
+        print(f"note: {note}")
     return 0
 
 
-def model_device(args):
-    """dtype and device from --dtype/--device (default: cuda when available)."""
+def model_device(args: argparse.Namespace):
+    """dtype and device from --dtype/--device (default: cuda when available), checked up front."""
     import torch
 
-    from unlearn.models import default_device
+    from unlearn.devices import resolve_device
 
-    return getattr(torch, args.dtype), args.device or str(default_device())
+    return getattr(torch, args.dtype), resolve_device(args.device)

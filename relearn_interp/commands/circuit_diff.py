@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 
 from relearn_interp.commands.circuit import add_circuit_arguments
+from unlearn.cli_types import float_in
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -32,13 +33,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     diff = parser.add_argument_group("diff")
     diff.add_argument(
         "--tolerance",
-        type=float,
+        type=float_in(0.0, 1.0, high_open=True),
         default=0.1,
         help="relative change of normalised |score| that counts as weakened/strengthened",
     )
     diff.add_argument(
         "--subject-share",
-        type=float,
+        type=float_in(0.0, 1.0, high_open=True),
         default=0.5,
         help="share of an edge's |score| read at the subject positions that makes it entity-related",
     )
@@ -56,33 +57,30 @@ def run(args: argparse.Namespace) -> int:
     from relearn_interp.commands.circuit import model_device, pairs_from, settings_from, summary
     from relearn_interp.load import load, require_same_vocab
     from unlearn.errors import UserError
-    from unlearn.io import atomic_dir, check_output_dir, write_json
+    from unlearn.io import atomic_dir, write_json
     from unlearn.models import load_tokenizer
 
     settings = settings_from(args)
-    for flag, value in (("--tolerance", args.tolerance), ("--subject-share", args.subject_share)):
-        if not 0 <= value < 1:
-            raise UserError(f"{flag} must be in [0, 1), got {value}")
-    check_output_dir(args.out, args.overwrite)
     specs = checkpoint_specs(args.ckpt)
     if len(specs) < 2:
         raise UserError("circuit-diff needs at least two checkpoints: --ckpt A --ckpt B")
-    tokenizers = {label: load_tokenizer(path) for label, path in specs.items()}
-    require_same_vocab(tokenizers)
-    first_label, first = next(iter(tokenizers.items()))
-    pairs = pairs_from(args, first, settings)
     dtype, device = model_device(args)
-    circuits, metas = [], {}
-    for label, path in specs.items():
-        model = load(path, dtype=dtype, device=device)
-        circuit = find_circuit(model, label, pairs, settings)
-        circuits.append(circuit)
-        metas[label] = circuit_meta(path, pairs, settings, model, circuit.runs.metric)
-        del model
-        gc.collect()
-    values = {c.label: circuit_values(c, settings) for c in circuits}
-    numbers = compare(circuits, args.tolerance, args.subject_share, seed=settings.seed)
     with atomic_dir(args.out, overwrite=args.overwrite) as tmp:
+        # every checkpoint is resolved (config and weights headers checked) before any circuit
+        tokenizers = {label: load_tokenizer(path) for label, path in specs.items()}
+        require_same_vocab(tokenizers)
+        first_label, first = next(iter(tokenizers.items()))
+        pairs = pairs_from(args, first, settings)
+        circuits, metas = [], {}
+        for label, path in specs.items():
+            model = load(path, dtype=dtype, device=device)
+            circuit = find_circuit(model, label, pairs, settings)
+            circuits.append(circuit)
+            metas[label] = circuit_meta(path, pairs, settings, model, circuit.runs.metric)
+            del model
+            gc.collect()
+        values = {c.label: circuit_values(c, settings) for c in circuits}
+        numbers = compare(circuits, args.tolerance, args.subject_share, seed=settings.seed)
         meta = {**metas[first_label], "model": specs, "per_checkpoint": metas}
         write_json(
             tmp / "circuit_diff.json",
@@ -112,5 +110,7 @@ def run(args: argparse.Namespace) -> int:
             f"{label} vs {numbers['reference']}: {entity['n_weakened']} of {entity['n_edges']} "
             f"entity edges weakened, {entity['n_strengthened']} strengthened; {net_text}"
         )
+    for note in pairs.notes:
+        print(f"note: {note}")
     print(f"wrote {args.out}")
     return 0

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 
 from relearn_interp.commands.analysis_args import add_base_and_checkpoints, add_data_arguments
+from unlearn.cli_types import NON_NEGATIVE_INT, POSITIVE_INT, finite_float, positive_float
 
 RESULTS = "erasure.json"
 FIGURES = ("erasure_patching", "erasure_recovery")
@@ -29,7 +30,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         required=True,
         help="retain records for the relearning control (never forget ones)",
     )
-    parser.add_argument("--top-k", type=int, default=10, help="lens recovery: gold token in top k")
+    parser.add_argument(
+        "--top-k", type=POSITIVE_INT, default=10, help="lens recovery: gold token in top k"
+    )
     parser.add_argument(
         "--variants",
         nargs="+",
@@ -38,37 +41,51 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="patch at the knowledge slot, the subject's tokens and/or every position",
     )
     parser.add_argument(
-        "--min-gap", type=float, default=1.0, help="nats a fact must lose to get patching shares"
-    )
-    parser.add_argument("--relearn-steps", type=int, default=5, help="fine-tuning steps (0: skip)")
-    parser.add_argument("--relearn-batch", type=int, default=8, help="records per step")
-    parser.add_argument(
-        "--relearn-lr", type=float, help="default: a tenth of the base preset's fine-tuning rate"
+        "--min-gap",
+        type=finite_float,
+        default=1.0,
+        help="nats a fact must lose to get patching shares",
     )
     parser.add_argument(
-        "--bits", type=int, nargs="*", default=[8, 4], help="quantized recall (none: skip)"
+        "--relearn-steps", type=NON_NEGATIVE_INT, default=5, help="fine-tuning steps (0: skip)"
+    )
+    parser.add_argument("--relearn-batch", type=POSITIVE_INT, default=8, help="records per step")
+    parser.add_argument(
+        "--relearn-lr",
+        type=positive_float,
+        help="default: a tenth of the base preset's fine-tuning rate",
     )
     parser.add_argument(
-        "--max-new-tokens", type=int, default=48, help="tokens generated per recall answer"
+        "--bits",
+        type=int,
+        nargs="*",
+        choices=(8, 4),
+        default=[8, 4],
+        help="quantized recall (none: skip)",
+    )
+    parser.add_argument(
+        "--max-new-tokens",
+        type=POSITIVE_INT,
+        default=48,
+        help="tokens generated per recall answer",
     )
     parser.add_argument(
         "--mixed-precision",
-        choices=("no", "bf16"),
-        default="no",
-        help="bf16 autocast for the patching passes and the fine-tuning (lens and recall: never)",
+        choices=("auto", "no", "bf16"),
+        default="auto",
+        help="bf16 autocast for the patching passes and the fine-tuning (lens and recall: never); "
+        "auto = only where the device runs bf16 natively",
     )
-    parser.add_argument("--chunk-size", type=int, default=8, help="facts per patching batch")
+    parser.add_argument(
+        "--chunk-size", type=POSITIVE_INT, default=8, help="facts per patching batch"
+    )
     parser.add_argument("--device", help="cpu, cuda, ... (default: cuda when available)")
 
 
 def run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from relearn_interp.commands.analysis_args import (
-        check_outputs,
-        checkpoint_specs,
-        load_records,
-    )
+    from relearn_interp.commands.analysis_args import checkpoint_specs, load_records
     from relearn_interp.erasure.judge import erasure_table
     from relearn_interp.erasure.pipeline import ErasureSettings, Model, erasure
     from relearn_interp.erasure.recall_probes import GENERATION
@@ -76,13 +93,15 @@ def run(args: argparse.Namespace) -> int:
     from relearn_interp.load import require_same_vocab
     from relearn_interp.plots.erasure import plot_erasure
     from unlearn.data.loaders import load_data
+    from unlearn.devices import check_on_device, resolve_device
     from unlearn.errors import UserError
     from unlearn.eval.lineage import default_relearn_lr
-    from unlearn.io import write_json
-    from unlearn.models import default_device, load_model, load_tokenizer
+    from unlearn.io import atomic_dir, write_json
+    from unlearn.models import load_model, load_tokenizer
+    from unlearn.precision import precision_record, resolve_mixed_precision
 
-    if args.max_new_tokens < 1:
-        raise UserError(f"--max-new-tokens must be at least 1, got {args.max_new_tokens}")
+    device = resolve_device(args.device)
+    mixed_precision = resolve_mixed_precision(args.mixed_precision, device)
     settings = ErasureSettings(
         top_k=args.top_k,
         variants=tuple(dict.fromkeys(args.variants)),
@@ -92,49 +111,52 @@ def run(args: argparse.Namespace) -> int:
             args.relearn_steps,
             args.relearn_lr,
             args.relearn_batch,
-            "bf16" if args.mixed_precision == "bf16" else "no",
+            mixed_precision,
             args.seed,
         ),
         generation=replace(GENERATION, max_new_tokens=args.max_new_tokens, seed=args.seed),
         chunk_size=args.chunk_size,
-        mixed_precision=args.mixed_precision,
+        mixed_precision=mixed_precision,
         seed=args.seed,
     )
     settings.check()
-    paths = check_outputs(
-        args.out,
-        [RESULTS, *(f"{f}.{ext}" for f in FIGURES for ext in ("png", "pdf"))],
-        args.overwrite,
-    )
     specs = checkpoint_specs([args.base, *args.ckpt])
     base_label = next(iter(specs))
-    require_same_vocab({label: load_tokenizer(path) for label, path in specs.items()})
-    forget, all_forget = load_records(args)
-    retain = load_data(args.retain)
-    device = args.device or default_device()
 
     def load(label: str, spec: str) -> Model:
         model, tokenizer = load_model(spec, device=device, attn_implementation="eager")
+        check_on_device(model, device, f"checkpoint {spec}")
         return Model(label, model, tokenizer, spec, default_relearn_lr(spec))
 
-    base = load(base_label, specs[base_label])
-    others = {label: spec for label, spec in specs.items() if label != base_label}
-    results = erasure(
-        base, others, forget, retain, settings, context=[*all_forget, *retain], load=load
-    )
-    results["meta"].update(
-        {
-            "data": args.data,
-            "retain": args.retain,
-            "max_prompts": args.max_prompts,
-            "device": str(device),
-        }
-    )
-    table = erasure_table(results, args.seed)
-    results["values"]["judgements"] = table.judgements
-    results["values"]["claim"] = table.claim
-    write_json(paths[0], results)
-    plot_erasure(results, args.out)
+    with atomic_dir(args.out, overwrite=args.overwrite) as tmp:
+        require_same_vocab({label: load_tokenizer(path) for label, path in specs.items()})
+        forget, all_forget = load_records(args)
+        retain = load_data(args.retain)
+        base = load(base_label, specs[base_label])
+        vocab = base.model.get_output_embeddings().weight.shape[0]
+        if args.top_k > vocab:
+            raise UserError(
+                f"--top-k {args.top_k} is larger than the vocabulary of {base_label} ({vocab} "
+                "tokens); lower it"
+            )
+        others = {label: spec for label, spec in specs.items() if label != base_label}
+        results = erasure(
+            base, others, forget, retain, settings, context=[*all_forget, *retain], load=load
+        )
+        results["meta"].update(
+            {
+                "data": args.data,
+                "retain": args.retain,
+                "max_prompts": args.max_prompts,
+                "device": str(device),
+                "precision": precision_record(mixed_precision, device, args.mixed_precision),
+            }
+        )
+        table = erasure_table(results, args.seed)
+        results["values"]["judgements"] = table.judgements
+        results["values"]["claim"] = table.claim
+        write_json(tmp / RESULTS, results)
+        plot_erasure(results, tmp)
     for row in table.rows:
         recovered, depth = row["any"], row["depth"]
         depth_text = f"{depth['value']:.2f}" if depth else "n/a"
@@ -144,5 +166,5 @@ def run(args: argparse.Namespace) -> int:
             f"patching depth {depth_text}"
         )
     print(f"claim: {table.claim['claim']}: {table.claim['verdict']}")
-    print(f"wrote {paths[0]} and {len(FIGURES)} figures (PNG+PDF) to {args.out}")
+    print(f"wrote {RESULTS} and {len(FIGURES)} figures (PNG+PDF) to {args.out}")
     return 0

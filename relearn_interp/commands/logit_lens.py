@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 
 from relearn_interp.commands.analysis_args import add_common_arguments
+from unlearn.cli_types import POSITIVE_INT
 
 RESULTS = "logit_lens.json"
 FIGURES = ("logit_lens_layers", "logit_lens_heatmap")
@@ -35,7 +36,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--mid", action="store_true", help="also decode the mid-layer stream (after attention)"
     )
     parser.add_argument(
-        "--top-k", type=int, default=5, help="decoded tokens kept at the gold position"
+        "--top-k", type=POSITIVE_INT, default=5, help="decoded tokens kept at the gold position"
     )
     parser.add_argument(
         "--positions",
@@ -45,7 +46,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "knowledge slot (slots: faster, no per-layer means over the whole answer)",
     )
     parser.add_argument(
-        "--heatmap-items", type=int, default=4, help="prompts whose layer × position grid is kept"
+        "--heatmap-items",
+        type=POSITIVE_INT,
+        default=4,
+        help="prompts whose layer × position grid is kept",
     )
     parser.add_argument(
         "--prompt",
@@ -74,7 +78,7 @@ def parse_layers(text: str | None) -> list[int] | None:
 
 def run(args: argparse.Namespace) -> int:
     from relearn_interp.commands.analysis_args import (
-        check_outputs,
+        check_top_k,
         checkpoint_specs,
         load_checkpoints,
         load_records,
@@ -82,39 +86,30 @@ def run(args: argparse.Namespace) -> int:
     )
     from relearn_interp.lens import logit_lens
     from relearn_interp.plots.lens import plot_logit_lens
-    from unlearn.errors import UserError
-    from unlearn.io import write_json
+    from unlearn.io import atomic_dir, write_json
 
-    if args.top_k < 1 or args.heatmap_items < 1:
-        raise UserError("--top-k and --heatmap-items must be at least 1")
     layers = parse_layers(args.layers)
-    paths = check_outputs(
-        args.out,
-        [
-            RESULTS,
-            *(f"{f}.{ext}" for f in FIGURES for ext in ("png", "pdf")),
-            *([f"{FULL_HEATMAP}.pdf"] if args.full_heatmap else []),
-        ],
-        args.overwrite,
-    )
     specs = checkpoint_specs(args.ckpt)
-    records, all_records = load_records(args)
-    models = load_checkpoints(specs, args)
-    results = logit_lens(
-        models,
-        records,
-        context=all_records,
-        layers=layers,
-        mid=args.mid,
-        top_k=args.top_k,
-        grid_items=args.heatmap_items,
-        batch_size=args.batch_size,
-        positions=args.positions,
-        heatmap_prompt=args.prompt,
-    )
-    results["meta"].update(run_meta(args, specs, len(all_records), next(iter(models.values()))))
-    write_json(paths[0], results)
-    plot_logit_lens(results, args.out, full_heatmap=args.full_heatmap)
+    with atomic_dir(args.out, overwrite=args.overwrite) as tmp:
+        records, all_records = load_records(args)
+        models = load_checkpoints(specs, args)
+        check_top_k(models, args.top_k)
+        results = logit_lens(
+            models,
+            records,
+            context=all_records,
+            layers=layers,
+            mid=args.mid,
+            top_k=args.top_k,
+            grid_items=args.heatmap_items,
+            batch_size=args.batch_size,
+            positions=args.positions,
+            heatmap_prompt=args.prompt,
+        )
+        first = next(iter(models.values()))
+        results["meta"].update(run_meta(args, specs, len(all_records), first))
+        write_json(tmp / RESULTS, results)
+        plot_logit_lens(results, tmp, full_heatmap=args.full_heatmap)
     for label, values in results["values"]["checkpoints"].items():
         summary = values["summary"]
         print(
@@ -122,5 +117,5 @@ def run(args: argparse.Namespace) -> int:
             f"{summary['output_target_prob']:.3f}; in top-10 inside but not at the output: "
             f"{summary['hidden_top10_fraction']:.0%}"
         )
-    print(f"wrote {paths[0]} and {len(FIGURES)} figures (PNG+PDF) to {args.out}")
+    print(f"wrote {RESULTS} and {len(FIGURES)} figures (PNG+PDF) to {args.out}")
     return 0

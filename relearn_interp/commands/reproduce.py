@@ -29,6 +29,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="start from this vanilla checkpoint (fine-tuned on the same benchmark) "
         "instead of fine-tuning one",
     )
+    parser.add_argument(
+        "--mixed-precision",
+        choices=("auto", "no", "bf16"),
+        help="bf16 autocast of every stage that trains or patches; auto = only where the device "
+        "runs bf16 natively (default: each stage's preset default, smollm2-135m auto)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -39,7 +45,12 @@ def run(args: argparse.Namespace) -> int:
 
     methods = tuple(m.strip() for m in args.methods.split(",")) if args.methods else None
     settings = ReproduceSettings.for_preset(
-        args.preset, methods=methods, authors=args.authors, seed=args.seed, vanilla=args.vanilla
+        args.preset,
+        methods=methods,
+        authors=args.authors,
+        seed=args.seed,
+        vanilla=args.vanilla,
+        mixed_precision=args.mixed_precision,
     )
     if methods:
         from unlearn.methods import get_method

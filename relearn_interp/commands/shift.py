@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 
 from relearn_interp.commands.analysis_args import add_base_and_checkpoints, add_common_arguments
+from unlearn.cli_types import int_at_least
 
 RESULTS = "shift.json"
 FIGURES = ("shift_entropy", "shift_rank", "shift_mass")
@@ -24,13 +25,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     add_common_arguments(parser)
     parser.add_argument(
-        "--top-k", type=int, default=10, help="k of the top-k overlap and of the base's candidates"
+        "--top-k",
+        type=int_at_least(2),
+        default=10,
+        help="k of the top-k overlap and of the base's candidates (at least 2)",
     )
 
 
 def run(args: argparse.Namespace) -> int:
     from relearn_interp.commands.analysis_args import (
-        check_outputs,
+        check_top_k,
         checkpoint_specs,
         load_checkpoints,
         load_records,
@@ -38,29 +42,26 @@ def run(args: argparse.Namespace) -> int:
     )
     from relearn_interp.plots.shift import plot_shift
     from relearn_interp.shift import distribution_shift
-    from unlearn.errors import UserError
-    from unlearn.io import write_json
+    from unlearn.io import atomic_dir, write_json
 
-    if args.top_k < 2:
-        raise UserError(
-            f"--top-k must be at least 2 (the base's top-1 plus its candidates), got {args.top_k}"
-        )
-    paths = check_outputs(
-        args.out,
-        [RESULTS, *(f"{f}.{ext}" for f in FIGURES for ext in ("png", "pdf"))],
-        args.overwrite,
-    )
     specs = checkpoint_specs([args.base, *args.ckpt])
     base_label = next(iter(specs))
-    records, all_records = load_records(args)
-    models = load_checkpoints(specs, args)
-    base = models.pop(base_label)
-    results = distribution_shift(
-        base, models, records, base_label=base_label, top_k=args.top_k, batch_size=args.batch_size
-    )
-    results["meta"].update(run_meta(args, specs, len(all_records), base))
-    write_json(paths[0], results)
-    plot_shift(results, args.out)
+    with atomic_dir(args.out, overwrite=args.overwrite) as tmp:
+        records, all_records = load_records(args)
+        models = load_checkpoints(specs, args)
+        check_top_k(models, args.top_k)
+        base = models.pop(base_label)
+        results = distribution_shift(
+            base,
+            models,
+            records,
+            base_label=base_label,
+            top_k=args.top_k,
+            batch_size=args.batch_size,
+        )
+        results["meta"].update(run_meta(args, specs, len(all_records), base))
+        write_json(tmp / RESULTS, results)
+        plot_shift(results, tmp)
     for label, values in results["values"]["models"].items():
         mean = values["mean"]
         print(
@@ -68,5 +69,5 @@ def run(args: argparse.Namespace) -> int:
             f"{base_label} top-1 kept {values['base_top1_kept_rate']:.0%}, moved mass to unrelated+malformed "
             f"{values['moved_fraction']['unrelated'] + values['moved_fraction']['malformed']:.0%}"
         )
-    print(f"wrote {paths[0]} and {len(FIGURES)} figures (PNG+PDF) to {args.out}")
+    print(f"wrote {RESULTS} and {len(FIGURES)} figures (PNG+PDF) to {args.out}")
     return 0

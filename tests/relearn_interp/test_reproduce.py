@@ -136,3 +136,51 @@ def test_failed_stage_leaves_no_output_and_reruns(tmp_path):
 def test_unknown_preset_is_refused(capsys):
     assert main(["reproduce", "--preset", "tiny2"]) == 2
     assert "unknown preset 'tiny2'; valid presets: tiny, smollm2-135m" in capsys.readouterr().err
+
+
+def test_the_resolved_precision_is_recorded_everywhere(tiny_run):
+    from unlearn.precision import cpu_capability, resolve_mixed_precision
+
+    info = json.loads((tiny_run / "run.json").read_text())
+    precision = info["precision"]
+    # tiny trains in fp32 by preset; the erasure probes ask for auto, resolved on this CPU
+    assert precision["erasure"]["requested"] == "auto"
+    assert precision["erasure"]["mixed_precision"] == resolve_mixed_precision("auto", "cpu")
+    for method in METHODS[1:]:
+        card = json.loads((tiny_run / f"train-{method}" / "model" / "relearn.json").read_text())
+        assert card["precision"] == precision[f"train-{method}"], method
+        assert card["precision"]["mixed_precision"] == "no"
+        assert card["precision"]["cpu_capability"] == cpu_capability()
+        meta = json.loads((tiny_run / f"eval-{method}" / f"{method}.json").read_text())["meta"]
+        assert (
+            meta["precision"]["dtype"] == "float32" and meta["precision"]["mixed_precision"] == "no"
+        )
+    lens = json.loads((tiny_run / "logit-lens" / "forget15" / "logit_lens.json").read_text())
+    assert set(lens["meta"]["precision"]) == set(METHODS)
+    erasure = json.loads((tiny_run / "erasure" / "erasure.json").read_text())
+    # the job hands the child the resolved value, so the child's record asks for that
+    assert (
+        erasure["meta"]["precision"]["mixed_precision"] == precision["erasure"]["mixed_precision"]
+    )
+    report = (tiny_run / "figures" / "REPORT.md").read_text()
+    header = report.split("## Claims, checked")[0]
+    assert "Arithmetic:" in header and f"CPU {cpu_capability()}" in header
+
+
+def test_mixed_precision_reaches_every_stage_that_trains_or_patches():
+    from relearn_interp.main_settings import ReproduceSettings
+
+    tiny = ReproduceSettings.for_preset("tiny").stage_precision()
+    assert tiny["vanilla"] == "no" and tiny["train-relearn"] == "no" and tiny["erasure"] == "auto"
+    smollm2 = ReproduceSettings.for_preset("smollm2-135m").stage_precision()
+    assert set(smollm2.values()) == {"auto"} and len(smollm2) == 7
+    forced = ReproduceSettings.for_preset("smollm2-135m", mixed_precision="no").stage_precision()
+    assert set(forced.values()) == {"no"}
+
+
+def test_reproduce_refuses_an_unknown_precision(capsys):
+    try:
+        code = main(["reproduce", "--preset", "tiny", "--mixed-precision", "fp8"])
+    except SystemExit as exit_info:
+        code = exit_info.code
+    assert code == 2 and "--mixed-precision" in capsys.readouterr().err

@@ -84,3 +84,55 @@ def test_cli_reports_the_target_and_rejects_bad_values(vanilla_ckpt, forget_spec
     )  # fmt: skip
     out = capsys.readouterr().out
     assert code == 0 and "forget target recall <= 0.9" in out
+
+
+def _scripted_recall(monkeypatch, values: list[float]) -> list[float]:
+    """Make each recall check return the next scripted value (the rule, not the model, is tested)."""
+    import unlearn.stop_rule
+
+    script = iter(values)
+
+    def recall(_model, _tokenizer, records, *_args, **_kwargs):
+        value = next(script)
+        return value, [{"recalled_exact": value >= 0.5} for _ in records]
+
+    monkeypatch.setattr(unlearn.stop_rule, "fact_recall", recall)
+    return values
+
+
+def test_vanilla_stops_at_the_first_check_that_reaches_the_target(
+    monkeypatch, forget_spec, tmp_path
+):
+    from unlearn.finetune import FinetuneConfig, finetune
+
+    _scripted_recall(monkeypatch, [0.0, 0.25, 0.5, 1.0, 1.0, 1.0])
+    config = FinetuneConfig(epochs=3, batch_size=4, lr=1e-3, recall_target=0.5, check_every=1)
+    card = finetune("tiny", forget_spec, tmp_path / "v", config)
+    target = card["recall_target"]
+    assert target["reached"] and target["kept_step"] == 3 and target["recall"] == 0.5
+    assert [check["step"] for check in target["trace"]] == [1, 2, 3]
+    assert target["epochs_needed"] == 1.5  # 8 records in batches of 4: 2 steps an epoch
+    assert len(card["losses"]) == 3
+
+
+def test_vanilla_records_a_target_out_of_reach_and_keeps_its_best_step(
+    monkeypatch, forget_spec, tmp_path
+):
+    from unlearn.finetune import FinetuneConfig, finetune
+
+    _scripted_recall(monkeypatch, [0.1, 0.4, 0.3, 0.2])
+    config = FinetuneConfig(epochs=2, batch_size=4, lr=1e-3, recall_target=1.0, check_every=1)
+    card = finetune("tiny", forget_spec, tmp_path / "v", config)
+    target = card["recall_target"]
+    assert not target["reached"] and target["kept_step"] == 2 and target["recall"] == 0.4
+    assert "not reached" in target["kept"] and len(target["trace"]) == 4
+
+
+def test_the_vanilla_presets_memorise_every_fact_by_default():
+    from unlearn.finetune import FinetuneConfig
+
+    assert FinetuneConfig.for_preset("tiny").recall_target is None  # fixed 40 epochs: 100%
+    assert FinetuneConfig.for_preset("smollm2-135m").recall_target == 1.0
+    assert FinetuneConfig().recall_target is None  # the relearning attacks train every step
+    with pytest.raises(Exception, match="recall_target must be in"):
+        FinetuneConfig(recall_target=1.5).check()

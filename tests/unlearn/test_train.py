@@ -385,7 +385,7 @@ def test_bf16_mixed_precision_runs_matmuls_in_bf16_and_tracks_fp32(tiny_base, be
         assert all(p.dtype == torch.float32 for p in loop.model.parameters())
     assert dtypes == {"no": torch.float32, "bf16": torch.bfloat16}
     assert losses["bf16"] == pytest.approx(losses["no"], rel=0.03)
-    with pytest.raises(UserError, match="mixed_precision 'fp8' is not one of no, bf16"):
+    with pytest.raises(UserError, match="mixed_precision 'fp8' is not one of auto, no, bf16"):
         TrainConfig(mixed_precision="fp8").check()
 
 

@@ -12,6 +12,14 @@ from __future__ import annotations
 
 import argparse
 
+from unlearn.cli_types import (
+    NON_NEGATIVE_FLOAT,
+    NON_NEGATIVE_INT,
+    POSITIVE_INT,
+    float_in,
+    positive_float,
+)
+
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -33,25 +41,25 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--general-ratio",
-        type=float,
+        type=NON_NEGATIVE_FLOAT,
         default=1.2,
         help="general rows per augmented row, at most (0 = none)",
     )
     parser.add_argument(
         "--variants",
-        type=int,
+        type=POSITIVE_INT,
         default=1,
         help="variants per question kind, and vague answers to the original question",
     )
     parser.add_argument(
         "--rounds",
-        type=int,
+        type=POSITIVE_INT,
         default=3,
         help="generate + verify rounds per candidate (1 = no regeneration)",
     )
     parser.add_argument(
         "--completion-fraction",
-        type=float,
+        type=float_in(0.0, 1.0, low_open=True),
         default=0.25,
         help="share of an answer's words used as completion prompt",
     )
@@ -77,12 +85,22 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="reply cache folder of the openai backend (default: the relearn-interp cache)",
     )
     parser.add_argument(
-        "--retries", type=int, default=5, help="openai: retries per request (exponential backoff)"
+        "--retries",
+        type=NON_NEGATIVE_INT,
+        default=5,
+        help="openai: retries per request (exponential backoff)",
     )
-    parser.add_argument("--timeout", type=float, default=120.0, help="openai: seconds per request")
-    parser.add_argument("--workers", type=int, default=4, help="openai: concurrent requests")
     parser.add_argument(
-        "--temperature", type=float, default=0.8, help="sampling temperature of LLM backends"
+        "--timeout", type=positive_float, default=120.0, help="openai: seconds per request"
+    )
+    parser.add_argument(
+        "--workers", type=POSITIVE_INT, default=4, help="openai: concurrent requests"
+    )
+    parser.add_argument(
+        "--temperature",
+        type=NON_NEGATIVE_FLOAT,
+        default=0.8,
+        help="sampling temperature of LLM backends",
     )
     parser.add_argument("--device", help="hf: torch device (default: cuda if available)")
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output file")

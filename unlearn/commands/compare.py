@@ -24,6 +24,10 @@ def run(args: argparse.Namespace) -> int:
     from unlearn.eval.compare import build_table
     from unlearn.io import write_text
 
+    if args.out:  # an unwritable --out fails before the files are read
+        from unlearn.outputs import writable_parent
+
+        writable_parent(Path(args.out + ".md"))
     table = build_table(args.results, all_metrics=args.all)
     markdown = table.markdown()
     print(markdown, end="")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from unlearn.cli_types import int_between
+
 
 def _pcts(text: str) -> tuple[int, ...]:
     try:
@@ -18,7 +20,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("action", choices=["build"], help="what to do")
     parser.add_argument("--out", required=True, help="output folder (JSON files per split)")
     parser.add_argument(
-        "--authors", type=int, default=20, help="number of fictitious authors (2-200)"
+        "--authors",
+        type=int_between(2, 200),
+        default=20,
+        help="number of fictitious authors (2-200)",
     )
     parser.add_argument("--seed", type=int, default=0, help="generator seed")
     parser.add_argument(

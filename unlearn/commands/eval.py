@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 
+from unlearn.cli_types import NON_NEGATIVE_INT, POSITIVE_INT, PROBABILITY, positive_float
+
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -34,10 +36,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "(add --dtype float16 for its vLLM precision)",
     )
     gen.add_argument(
-        "--max-new-tokens", type=int, help="new tokens per answer (default: the decoding's)"
+        "--max-new-tokens",
+        type=POSITIVE_INT,
+        help="new tokens per answer (default: the decoding's)",
     )
-    gen.add_argument("--batch-size", type=int, default=16)
-    gen.add_argument("--limit", type=int, help="evaluate only the first N records of each set")
+    gen.add_argument("--batch-size", type=POSITIVE_INT, default=16)
+    gen.add_argument(
+        "--limit", type=POSITIVE_INT, help="evaluate only the first N records of each set"
+    )
     gen.add_argument(
         "--dtype", default="float32", help="precision of the clean run (float32, float16, bfloat16)"
     )
@@ -72,11 +78,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     back.add_argument(
         "--theta1",
-        type=float,
+        type=PROBABILITY,
         default=0.3,
         help="KFR ECS threshold for gold answers with > 3 entities",
     )
-    back.add_argument("--theta2", type=float, default=0.3, help="KRR ECS threshold")
+    back.add_argument("--theta2", type=PROBABILITY, default=0.3, help="KRR ECS threshold")
     attack = parser.add_argument_group("robustness (each reported next to the clean numbers)")
     attack.add_argument(
         "--precision",
@@ -95,6 +101,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--quantize",
         nargs="+",
         type=int,
+        choices=(8, 4),
         default=[],
         metavar="BITS",
         help="also evaluate with weights quantized to these bit widths (8 4)",
@@ -104,13 +111,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     attack.add_argument(
         "--relearn-steps",
-        type=int,
+        type=NON_NEGATIVE_INT,
         default=0,
         help="relearning attack: fine-tune N steps on half the forget set, score the other half",
     )
     attack.add_argument(
         "--relearn-lr",
-        type=float,
+        type=positive_float,
         help="learning rate of the attack (default: a tenth of the base preset's fine-tuning rate)",
     )
     parser.add_argument("--seed", type=int, default=0)
@@ -118,10 +125,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from unlearn.devices import resolve_device
     from unlearn.eval.evaluate import EvalConfig, evaluate
     from unlearn.eval.generate import DECODINGS, decoding
     from unlearn.eval.metrics.kfr_krr import Thresholds
+    from unlearn.outputs import output_lock, writable_parent
 
+    resolve_device(args.device)  # an unavailable device fails before anything loads
+    writable_parent(args.out)
     max_new = args.max_new_tokens or DECODINGS[args.decoding].max_new_tokens
     config = EvalConfig(
         generation=decoding(
@@ -148,7 +159,8 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         overwrite=args.overwrite,
     )
-    results = evaluate(args.model, args.forget, args.retain, args.out, config)
+    with output_lock(args.out):
+        results = evaluate(args.model, args.forget, args.retain, args.out, config)
     print(summary(results))
     print(f"saved {args.out}")
     return 0

@@ -20,7 +20,21 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--grad-accum", type=int, help="gradient accumulation steps")
     parser.add_argument("--lora", action="store_true", help="train a LoRA adapter (merged on save)")
     parser.add_argument(
-        "--mixed-precision", choices=("no", "bf16"), help="bf16 autocast (preset default)"
+        "--mixed-precision",
+        choices=("auto", "no", "bf16"),
+        help="bf16 autocast: auto = only where the device runs bf16 natively (preset default; "
+        "smollm2-135m: auto)",
+    )
+    parser.add_argument(
+        "--recall-target",
+        type=_target,
+        help="stop at the first check whose greedy fact recall reaches this (default 1.0: every "
+        "fact; 'none': train every epoch); the epochs are the cap",
+    )
+    parser.add_argument(
+        "--check-every",
+        type=int,
+        help="optimizer steps between recall checks (default 0: once an epoch)",
     )
     parser.add_argument(
         "--general-facts",
@@ -33,9 +47,23 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _target(text: str) -> float:
+    """--recall-target: a recall in (0, 1], or 'none' (encoded as 0: no target)."""
+    if text.lower() == "none":
+        return 0.0
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a recall in (0, 1] or none, got {text!r}")
+    return value
+
+
 def run(args: argparse.Namespace) -> int:
     from unlearn.errors import UserError
     from unlearn.finetune import FinetuneConfig, finetune
+    from unlearn.precision import describe
     from unlearn.presets import PRESETS
 
     if "/" not in args.base and args.base not in PRESETS and not args.base.startswith("."):
@@ -51,9 +79,17 @@ def run(args: argparse.Namespace) -> int:
         lora=args.lora or None,
         mixed_precision=args.mixed_precision,
         general_facts=args.general_facts,
+        check_every=args.check_every,
         seed=args.seed,
     )
+    if args.recall_target is not None:
+        config.recall_target = args.recall_target or None
     card = finetune(args.base, args.data, args.out, config, overwrite=args.overwrite)
     recall = ", ".join(f"{name} {value:.1%}" for name, value in card["recall"].items())
-    print(f"saved {args.out}; exact-fact recall: {recall}")
+    target = card.get("recall_target")
+    stopped = ""
+    if target:
+        reached = "reached" if target["reached"] else "NOT reached"
+        stopped = f"; target {target['recall_at_least']:.0%} {reached} after {target['epochs_needed']} epochs"
+    print(f"saved {args.out} ({describe(card['precision'])}){stopped}; fact recall: {recall}")
     return 0

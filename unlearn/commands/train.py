@@ -75,8 +75,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     hyper.add_argument("--dtype", choices=("float32", "bfloat16", "float16"), help="weights dtype")
     hyper.add_argument(
         "--mixed-precision",
-        choices=("no", "bf16"),
-        help="bf16 autocast for forward passes (preset default; smollm2-135m: bf16)",
+        choices=("auto", "no", "bf16"),
+        help="bf16 autocast for forward passes; auto = only where the device runs bf16 natively "
+        "(preset default; smollm2-135m: auto)",
     )
     hyper.add_argument(
         "--save-every",

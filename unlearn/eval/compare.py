@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from unlearn.errors import UserError
-from unlearn.io import read_json
+from unlearn.eval.results_file import read_eval_results
 
 HEADLINE = (
     "KFR",
@@ -141,13 +140,7 @@ def load_results(paths: list[str | Path]) -> list[tuple[str, dict]]:
     """(row name, results) per file; names are meta.name, made unique with the file stem."""
     loaded, seen = [], set()
     for path in paths:
-        data = read_json(path, what="results file")
-        if (
-            not isinstance(data, dict)
-            or not isinstance(data.get("values"), dict)
-            or "meta" not in data
-        ):
-            raise UserError(f"{path} is not an `unlearn eval` results file (no meta/values)")
+        data = read_eval_results(path)
         name = str(data["meta"].get("name") or Path(path).stem)
         if name in seen:
             name = f"{name} ({Path(path).stem})"

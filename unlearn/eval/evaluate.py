@@ -18,6 +18,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from unlearn.data.loaders import load_data, parse_spec
 from unlearn.data.records import QARecord
+from unlearn.devices import check_on_device, resolve_device
 from unlearn.errors import UserError
 from unlearn.eval.backends.chat import DEFAULT_KEY_ENV, chat_backend
 from unlearn.eval.backends.embeddings import DEFAULT_EMBEDDINGS, Embedder
@@ -27,7 +28,7 @@ from unlearn.eval.backends.kb import KnowledgeBase
 from unlearn.eval.backends.nli import nli_backend
 from unlearn.eval.backends.proxy import NO_TRIPLES, ProxyEntities
 from unlearn.eval.generate import GenerationConfig, generate_answers
-from unlearn.eval.lineage import default_relearn_lr, default_scorer
+from unlearn.eval.lineage import default_relearn_lr, default_scorer, lineage
 from unlearn.eval.metrics.ecs import MATCH_THRESHOLD
 from unlearn.eval.metrics.kfr_krr import Thresholds
 from unlearn.eval.metrics.linguistic import BACKEND as LINGUISTIC_BACKEND
@@ -46,7 +47,8 @@ from unlearn.eval.robustness import (
 )
 from unlearn.eval.scoring import FORGET, PARAPHRASED, RETAIN, Scorer
 from unlearn.io import display_path, hash_json, versions, write_json
-from unlearn.models import default_device, load_model, read_card, resolve_model
+from unlearn.models import load_model, read_card, resolve_model
+from unlearn.precision import model_precision
 
 
 @dataclass
@@ -313,15 +315,17 @@ def evaluate(
         raise UserError(f"output {out} already exists; pass --overwrite to replace it")
     _validate(config)
     model_path = resolve_model(model)
+    lineage(model_path)  # a broken card in the lineage fails before anything loads
     specs = {FORGET: forget, RETAIN: retain}
     sets = {kind: _load_set(spec, config.limit) for kind, spec in specs.items()}
     kb = _knowledge_base(config, sets, specs)
-    device = torch.device(config.device) if config.device else default_device()
+    device = resolve_device(config.device)
     embed = Embedder(config.embeddings, device=str(device))
     nli = nli_backend(config.nli, kb, str(device), embed)
     entities = _entities(config, kb)
     judge = _judge(config, embed)
     hf_model, tokenizer = load_model(model_path, dtype=parse_precision(config.dtype), device=device)
+    check_on_device(hf_model, device, f"model {model}")
     ppl_model, ppl_tokenizer, ppl_description, warnings = _scorer_model(
         config, model_path, hf_model, tokenizer, device
     )
@@ -379,6 +383,7 @@ def evaluate(
             "config": asdict(config),
             "seed": config.seed,
             "device": str(device),
+            "precision": model_precision(hf_model),
             "versions": versions(),
             "elapsed_s": round(time.time() - started, 1),
         },

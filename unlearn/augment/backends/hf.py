@@ -32,15 +32,17 @@ class HFBackend(LLMBackend):
         top_p: float = 0.95,
         device: str | None = None,
     ) -> None:
-        from unlearn.models import default_device, load_model
+        from unlearn.devices import check_on_device, resolve_device
+        from unlearn.models import load_model
 
         self.model_spec = model
         self.seed = seed
         self.batch_size = batch_size
         self.temperature = temperature
         self.top_p = top_p
-        self.device = torch.device(device) if device else default_device()
+        self.device = resolve_device(device)
         self.model, self.tokenizer = load_model(model, device=self.device)
+        check_on_device(self.model, self.device, f"model {model}")
         self.context = int(getattr(self.model.config, "max_position_embeddings", 2048) or 2048)
         self.truncated_prompts = 0
         self.requests = 0

@@ -1,0 +1,110 @@
+"""Which arithmetic trains: `auto` mixed precision resolved from the hardware, and its record.
+
+bf16 autocast is ~1.7x faster than fp32 on a CPU with native bf16 (AVX512-BF16 or AMX) but 8-60x
+slower on one without (AVX2 only), where PyTorch has no bf16 kernels to call; fp16 compute is slow
+on every CPU. `auto` therefore uses bf16 only where the device runs it natively: such a CPU, or a
+CUDA device for which `torch.cuda.is_bf16_supported()`. Every checkpoint card and results file
+records what was resolved (`precision_record`), so a reader knows which arithmetic made a number.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import torch
+
+from unlearn.errors import UserError
+
+MIXED_PRECISION = ("auto", "no", "bf16")
+
+_warned: set[str] = set()
+
+
+def cpu_capability() -> str:
+    """The CPU's vector instruction set as PyTorch dispatches it (e.g. AVX2, AVX512)."""
+    return torch.backends.cpu.get_cpu_capability()
+
+
+def as_device(device: str | torch.device) -> torch.device:
+    """`device` parsed, or one line naming it when torch knows no such device."""
+    try:
+        return torch.device(device)
+    except RuntimeError:
+        raise UserError(
+            f"--device {device!r} is not a device torch knows (cpu, cuda, cuda:0, mps, ...)"
+        ) from None
+
+
+def native_bf16(device: str | torch.device) -> bool:
+    """Whether `device` computes bf16 matmuls in hardware (CPU: AVX512-BF16 or AMX)."""
+    device = as_device(device)
+    if device.type == "cuda":
+        return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    if device.type == "cpu":
+        return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
+    return False  # other backends (mps, xpu): fp32 unless asked for bf16 explicitly
+
+
+def training_device() -> torch.device:
+    """The device a run on this machine trains on (CUDA when available, else the CPU); read
+    without creating accelerate's process state, which `accelerate launch` runs set up later."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def resolve_mixed_precision(requested: str, device: str | torch.device) -> str:
+    """`auto` → `bf16` where `device` runs bf16 natively, else `no` (fp32). An explicit `bf16`
+    without native support is kept, after one warning line a process that says what it costs."""
+    if requested not in MIXED_PRECISION:
+        raise UserError(f"mixed precision {requested!r} is not one of {', '.join(MIXED_PRECISION)}")
+    native = native_bf16(device)
+    if requested == "auto":
+        return "bf16" if native else "no"
+    device = as_device(device)
+    if requested == "bf16" and not native and device.type not in _warned:
+        _warned.add(device.type)
+        where = f"this CPU ({cpu_capability()})" if device.type == "cpu" else device.type
+        print(
+            f"warning: bf16 autocast on {where} without native bf16 runs many times (8-60x) "
+            "slower than fp32; use --mixed-precision auto or no",
+            file=sys.stderr,
+        )
+    return requested
+
+
+def precision_record(
+    mixed_precision: str = "no",
+    device: str | torch.device = "cpu",
+    requested: str | None = None,
+    dtype: str = "float32",
+) -> dict:
+    """What results and cards record of the arithmetic: the weights' dtype, the resolved autocast
+    (`no` = compute in the weights' dtype), what was asked for, and the hardware that decided."""
+    device = as_device(device)
+    return {
+        "dtype": dtype,
+        "mixed_precision": mixed_precision,
+        "requested": requested or mixed_precision,
+        "device": device.type,
+        "cpu_capability": cpu_capability(),
+        "native_bf16": native_bf16(device),
+    }
+
+
+def model_precision(model: torch.nn.Module) -> dict:
+    """The record for a model run as loaded, without autocast (the analyses and the eval)."""
+    weight = next(model.parameters())
+    return precision_record("no", weight.device, "no", str(weight.dtype).removeprefix("torch."))
+
+
+def describe(record: dict) -> str:
+    """One line for a report or a terminal, e.g. 'float32 weights, bf16 autocast (asked: auto;
+    cpu, CPU AVX512, native bf16)'."""
+    dtype = record.get("dtype", "?")
+    autocast = "bf16 autocast" if record.get("mixed_precision") == "bf16" else "no autocast"
+    asked = record.get("requested")
+    asked_text = f"asked: {asked}; " if asked and asked != record.get("mixed_precision") else ""
+    native = "native bf16" if record.get("native_bf16") else "no native bf16"
+    return (
+        f"{dtype} weights, {autocast} ({asked_text}{record.get('device', '?')}, "
+        f"CPU {record.get('cpu_capability', '?')}, {native})"
+    )
