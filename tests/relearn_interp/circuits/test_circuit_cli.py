@@ -90,7 +90,7 @@ def test_circuit_command_refuses_bad_input_in_one_line(vanilla_ckpt, bench_dir, 
         (["--entities", "forget10", "--data", f"ours:{bench_dir}/full.json"], "benchmark folder"),
         (["--entity", "x", *data, "--edges", "5", "--threshold", "0.1"], "not both"),
         (["--entity", "x", *data, "--grid", "0.1,0.5"], "end at 1"),
-        (["--entity", "x", *data, "--grid", "a,b"], "comma-separated fractions"),
+        (["--entity", "x", *data, "--grid", "a,b"], "expected a number"),
         (["--entity", "x", *data, "--target", "1.5"], "--target"),
     ]
     for extra, message in cases:
