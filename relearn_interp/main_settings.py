@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from unlearn.errors import UserError
-from unlearn.precision import MIXED_PRECISION
+from unlearn.precision import check_mixed_precision
 
 PRESET_NAMES = ("tiny", "smollm2-135m")
 
@@ -98,11 +98,8 @@ class ReproduceSettings:
         from unlearn.finetune import FinetuneConfig
         from unlearn.train_config import TrainConfig
 
-        if self.mixed_precision is not None and self.mixed_precision not in MIXED_PRECISION:
-            raise UserError(
-                f"--mixed-precision {self.mixed_precision!r} is not one of "
-                f"{', '.join(MIXED_PRECISION)}"
-            )
+        if self.mixed_precision is not None:
+            check_mixed_precision(self.mixed_precision, "--mixed-precision")
         asked = {"vanilla": FinetuneConfig.for_preset(self.preset).mixed_precision}
         for method in self.methods:
             asked[f"train-{method}"] = TrainConfig.for_preset(self.preset, method).mixed_precision

@@ -91,6 +91,28 @@ def fraction_list(text: str) -> tuple[float, ...]:
     return tuple(sorted(set(values)))
 
 
+MIXED_PRECISION = ("auto", "no", "bf16")
+
+
+def add_mixed_precision(
+    parser: argparse.ArgumentParser | argparse._ArgumentGroup, what: str, default: str | None = None
+) -> None:
+    """The one `--mixed-precision` flag: `what` says which passes it autocasts."""
+    parser.add_argument(
+        "--mixed-precision",
+        choices=MIXED_PRECISION,
+        default=default,
+        help=f"bf16 autocast of {what}; auto = only where the device runs bf16 natively "
+        "(AVX512-BF16/AMX CPUs, CUDA with bf16), fp32 elsewhere",
+    )
+
+
+def recall_target(text: str) -> float:
+    """A recall in (0, 1], or 'none' (encoded as 0.0: no target)."""
+    return 0.0 if text.strip().lower() == "none" else _RECALL(text)
+
+
+_RECALL = float_in(0.0, 1.0, low_open=True)
 POSITIVE_INT = int_at_least(1)
 NON_NEGATIVE_INT = int_at_least(0)
 PROBABILITY = float_in(0.0, 1.0)

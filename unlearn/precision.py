@@ -13,9 +13,8 @@ import sys
 
 import torch
 
+from unlearn.cli_types import MIXED_PRECISION
 from unlearn.errors import UserError
-
-MIXED_PRECISION = ("auto", "no", "bf16")
 
 _warned: set[str] = set()
 
@@ -51,11 +50,16 @@ def training_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+def check_mixed_precision(value: str, name: str = "mixed precision") -> None:
+    """One line naming the setting when `value` is not auto, no or bf16."""
+    if value not in MIXED_PRECISION:
+        raise UserError(f"{name} {value!r} is not one of {', '.join(MIXED_PRECISION)}")
+
+
 def resolve_mixed_precision(requested: str, device: str | torch.device) -> str:
     """`auto` → `bf16` where `device` runs bf16 natively, else `no` (fp32). An explicit `bf16`
     without native support is kept, after one warning line a process that says what it costs."""
-    if requested not in MIXED_PRECISION:
-        raise UserError(f"mixed precision {requested!r} is not one of {', '.join(MIXED_PRECISION)}")
+    check_mixed_precision(requested)
     native = native_bf16(device)
     if requested == "auto":
         return "bf16" if native else "no"

@@ -105,22 +105,33 @@ class ForgetTarget:
             for param, saved in zip(loop.params, self._best_weights, strict=True):
                 param.copy_(saved)
 
+    def _target_record(self, kept: str, **fields) -> dict:
+        """The card fields both directions share: matcher, size, outcome, kept step, trace."""
+        chosen = self.best
+        return {
+            "matcher": MATCHER,
+            "questions": len(self.records),
+            "reached": self.reached,
+            "kept_step": chosen.step if chosen else None,
+            **fields,
+            "kept": kept,
+            "trace": [asdict(check) for check in self.trace],
+        }
+
     def card(self) -> dict:
         """What the checkpoint card records: the target, the trace and the dose."""
         chosen = self.best
+        kept = (
+            "first check at or below the target"
+            if self.reached
+            else "best checked step (the target was not reached within the step cap)"
+        )
         return {
             "forget_target": {
                 "recall_at_most": self.target,
                 "check_every": self.every,
                 "check_near_target": self.near,
-                "matcher": MATCHER,
-                "questions": len(self.records),
-                "reached": self.reached,
-                "kept_step": chosen.step if chosen else None,
-                "kept": "first check at or below the target"
-                if self.reached
-                else "best checked step (the target was not reached within the step cap)",
-                "trace": [asdict(check) for check in self.trace],
+                **self._target_record(kept),
             },
             "dose": {
                 "steps": chosen.step if chosen else 0,
@@ -150,19 +161,20 @@ class MemoriseTarget(ForgetTarget):
     def card(self) -> dict:
         """The card's record: target, trace, and the epochs the kept step needed."""
         chosen = self.best
+        kept = (
+            "first check at or above the target"
+            if self.reached
+            else "best checked step (the target was not reached within the epoch cap)"
+        )
+        record = self._target_record(
+            kept,
+            epochs_needed=round(chosen.step / self.steps_per_epoch, 2) if chosen else None,
+            recall=chosen.recall if chosen else None,
+        )
         return {
             "recall_target": {
                 "recall_at_least": self.target,
                 "check_every": self.every,
-                "matcher": MATCHER,
-                "questions": len(self.records),
-                "reached": self.reached,
-                "kept_step": chosen.step if chosen else None,
-                "epochs_needed": round(chosen.step / self.steps_per_epoch, 2) if chosen else None,
-                "recall": chosen.recall if chosen else None,
-                "kept": "first check at or above the target"
-                if self.reached
-                else "best checked step (the target was not reached within the epoch cap)",
-                "trace": [asdict(check) for check in self.trace],
+                **record,
             }
         }

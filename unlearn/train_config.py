@@ -11,7 +11,7 @@ from pathlib import Path
 
 from unlearn.errors import UserError
 from unlearn.models import PRESETS, adapter_base, is_adapter, read_card
-from unlearn.precision import MIXED_PRECISION
+from unlearn.precision import check_mixed_precision
 
 DTYPE_NAMES = ("float32", "bfloat16", "float16")
 KL_POSITIONS = ("answer", "all")
@@ -130,10 +130,7 @@ class TrainConfig:
             raise UserError(f"sure_percentile must be in (0, 100), got {self.sure_percentile}")
         if self.dtype not in DTYPE_NAMES:
             raise UserError(f"dtype {self.dtype!r} is not one of {', '.join(DTYPE_NAMES)}")
-        if self.mixed_precision not in MIXED_PRECISION:
-            raise UserError(
-                f"mixed_precision {self.mixed_precision!r} is not one of {', '.join(MIXED_PRECISION)}"
-            )
+        check_mixed_precision(self.mixed_precision, "mixed_precision")
         if self.save_every is not None and self.save_every < 0:
             raise UserError(f"save_every must be >= 0, got {self.save_every}")
         if self.stop_at_recall is not None and not 0 <= self.stop_at_recall < 1:

@@ -14,7 +14,13 @@ from __future__ import annotations
 import argparse
 
 from relearn_interp.commands.analysis_args import add_base_and_checkpoints, add_data_arguments
-from unlearn.cli_types import NON_NEGATIVE_INT, POSITIVE_INT, finite_float, positive_float
+from unlearn.cli_types import (
+    NON_NEGATIVE_INT,
+    POSITIVE_INT,
+    add_mixed_precision,
+    finite_float,
+    positive_float,
+)
 
 RESULTS = "erasure.json"
 FIGURES = ("erasure_patching", "erasure_recovery")
@@ -69,12 +75,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default=48,
         help="tokens generated per recall answer",
     )
-    parser.add_argument(
-        "--mixed-precision",
-        choices=("auto", "no", "bf16"),
+    add_mixed_precision(
+        parser,
+        "the patching passes and the relearning attack (lens and recall: never)",
         default="auto",
-        help="bf16 autocast for the patching passes and the fine-tuning (lens and recall: never); "
-        "auto = only where the device runs bf16 natively",
     )
     parser.add_argument(
         "--chunk-size", type=POSITIVE_INT, default=8, help="facts per patching batch"

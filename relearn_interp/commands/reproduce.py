@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 
+from unlearn.cli_types import add_mixed_precision
+
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--preset", default="smollm2-135m", help="tiny or smollm2-135m")
@@ -29,11 +31,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="start from this vanilla checkpoint (fine-tuned on the same benchmark) "
         "instead of fine-tuning one",
     )
-    parser.add_argument(
-        "--mixed-precision",
-        choices=("auto", "no", "bf16"),
-        help="bf16 autocast of every stage that trains or patches; auto = only where the device "
-        "runs bf16 natively (default: each stage's preset default, smollm2-135m auto)",
+    add_mixed_precision(
+        parser,
+        "every stage that trains or patches (default: each stage's preset default; smollm2-135m auto)",
     )
 
 

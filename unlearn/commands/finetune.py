@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import argparse
 
+from unlearn.cli_types import NON_NEGATIVE_INT, add_mixed_precision, recall_target
+
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -19,21 +21,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", type=int, help="batch size (preset default)")
     parser.add_argument("--grad-accum", type=int, help="gradient accumulation steps")
     parser.add_argument("--lora", action="store_true", help="train a LoRA adapter (merged on save)")
-    parser.add_argument(
-        "--mixed-precision",
-        choices=("auto", "no", "bf16"),
-        help="bf16 autocast: auto = only where the device runs bf16 natively (preset default; "
-        "smollm2-135m: auto)",
-    )
+    add_mixed_precision(parser, "the forward passes (default: the preset's; smollm2-135m auto)")
     parser.add_argument(
         "--recall-target",
-        type=_target,
+        type=recall_target,
         help="stop at the first check whose greedy fact recall reaches this (default 1.0: every "
         "fact; 'none': train every epoch); the epochs are the cap",
     )
     parser.add_argument(
         "--check-every",
-        type=int,
+        type=NON_NEGATIVE_INT,
         help="optimizer steps between recall checks (default 0: once an epoch)",
     )
     parser.add_argument(
@@ -45,19 +42,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--overwrite", action="store_true", help="replace an existing output folder"
     )
-
-
-def _target(text: str) -> float:
-    """--recall-target: a recall in (0, 1], or 'none' (encoded as 0: no target)."""
-    if text.lower() == "none":
-        return 0.0
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not 0 < value <= 1:
-        raise argparse.ArgumentTypeError(f"expected a recall in (0, 1] or none, got {text!r}")
-    return value
 
 
 def run(args: argparse.Namespace) -> int:

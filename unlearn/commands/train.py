@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 
+from unlearn.cli_types import add_mixed_precision
+
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -73,12 +75,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     hyper.add_argument("--max-length", type=int, help="truncate examples to this many tokens")
     hyper.add_argument("--dtype", choices=("float32", "bfloat16", "float16"), help="weights dtype")
-    hyper.add_argument(
-        "--mixed-precision",
-        choices=("auto", "no", "bf16"),
-        help="bf16 autocast for forward passes; auto = only where the device runs bf16 natively "
-        "(preset default; smollm2-135m: auto)",
-    )
+    add_mixed_precision(hyper, "the forward passes (default: the preset's; smollm2-135m auto)")
     hyper.add_argument(
         "--save-every",
         type=int,
