@@ -15,9 +15,10 @@ from pathlib import Path
 from relearn_interp import main_stages as stages
 from relearn_interp.main_settings import ReproduceSettings
 from relearn_interp.stages import MARKER, StageResult, StageRunner, tree_rss_mb
+from unlearn.devices import default_device
 from unlearn.errors import UserError
 from unlearn.io import hash_path, write_json
-from unlearn.precision import precision_record, resolve_mixed_precision, training_device
+from unlearn.precision import precision_record, resolve_mixed_precision
 
 RUN_FILE = "run.json"
 
@@ -28,7 +29,7 @@ def reproduce(settings: ReproduceSettings, work_dir: str | Path, figures_dir: st
 
     started = time.time()
     # `auto` resolved once for this machine: the stages that train or patch key on the result
-    device = training_device()
+    device = default_device()
     asked = settings.stage_precision()
     precision = {stage: resolve_mixed_precision(value, device) for stage, value in asked.items()}
     runner = StageRunner(Path(work_dir))

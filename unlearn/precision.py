@@ -14,6 +14,7 @@ import sys
 import torch
 
 from unlearn.cli_types import MIXED_PRECISION
+from unlearn.devices import resolve_device
 from unlearn.errors import UserError
 
 _warned: set[str] = set()
@@ -24,30 +25,14 @@ def cpu_capability() -> str:
     return torch.backends.cpu.get_cpu_capability()
 
 
-def as_device(device: str | torch.device) -> torch.device:
-    """`device` parsed, or one line naming it when torch knows no such device."""
-    try:
-        return torch.device(device)
-    except RuntimeError:
-        raise UserError(
-            f"--device {device!r} is not a device torch knows (cpu, cuda, cuda:0, mps, ...)"
-        ) from None
-
-
 def native_bf16(device: str | torch.device) -> bool:
     """Whether `device` computes bf16 matmuls in hardware (CPU: AVX512-BF16 or AMX)."""
-    device = as_device(device)
+    device = resolve_device(device)
     if device.type == "cuda":
         return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
     if device.type == "cpu":
         return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
     return False  # other backends (mps, xpu): fp32 unless asked for bf16 explicitly
-
-
-def training_device() -> torch.device:
-    """The device a run on this machine trains on (CUDA when available, else the CPU); read
-    without creating accelerate's process state, which `accelerate launch` runs set up later."""
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
 def check_mixed_precision(value: str, name: str = "mixed precision") -> None:
@@ -63,7 +48,7 @@ def resolve_mixed_precision(requested: str, device: str | torch.device) -> str:
     native = native_bf16(device)
     if requested == "auto":
         return "bf16" if native else "no"
-    device = as_device(device)
+    device = resolve_device(device)
     if requested == "bf16" and not native and device.type not in _warned:
         _warned.add(device.type)
         where = f"this CPU ({cpu_capability()})" if device.type == "cpu" else device.type
@@ -83,7 +68,7 @@ def precision_record(
 ) -> dict:
     """What results and cards record of the arithmetic: the weights' dtype, the resolved autocast
     (`no` = compute in the weights' dtype), what was asked for, and the hardware that decided."""
-    device = as_device(device)
+    device = resolve_device(device)
     return {
         "dtype": dtype,
         "mixed_precision": mixed_precision,

@@ -23,16 +23,13 @@ from unlearn.checkpoint import (
     model_reference,
     resumable_card,
 )
+from unlearn.devices import default_device
 from unlearn.errors import UserError
 from unlearn.io import check_output_dir, versions
 from unlearn.loop import TrainingDiverged, TrainLoop
 from unlearn.methods import get_method
 from unlearn.models import load_model, read_card
-from unlearn.precision import (
-    precision_record,
-    resolve_mixed_precision,
-    training_device,
-)
+from unlearn.precision import precision_record, resolve_mixed_precision
 from unlearn.stop_rule import ForgetTarget
 from unlearn.train_config import TrainConfig, preset_of
 from unlearn.train_data import encode_pairs, load_train_data
@@ -42,7 +39,7 @@ DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch
 
 def resolved_precision(config: TrainConfig) -> tuple[TrainConfig, dict]:
     """The config with `auto` resolved for this machine's device, and the card's record of it."""
-    device = training_device()
+    device = default_device()
     resolved = resolve_mixed_precision(config.mixed_precision, device)
     record = precision_record(resolved, device, config.mixed_precision, config.dtype)
     return replace(config, mixed_precision=resolved), record

@@ -33,6 +33,9 @@ def test_auto_follows_the_capability_probe(cpu_bf16, native, resolved):
 
 
 def test_auto_on_cuda_asks_torch(monkeypatch):
+    import unlearn.devices
+
+    monkeypatch.setattr(unlearn.devices, "cuda_device_count", lambda: 1)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     for supported, resolved in ((True, "bf16"), (False, "no")):
         monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda s=supported: s)
