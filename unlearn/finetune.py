@@ -144,7 +144,16 @@ def finetune(
         facts = [record for rows in report_splits.values() for record in rows]
         target = MemoriseTarget(facts, tokenizer, config.recall_target, config.check_every)
     model, losses = train_sft(model, tokenizer, records, config, target)
-    recall = {name: fact_recall(model, tokenizer, rows)[0] for name, rows in report_splits.items()}
+    if target is not None and target.best_recalled:  # the kept weights' check: no second pass
+        kept = target.best_recalled
+        recall = {
+            name: sum(kept[r.id] for r in rows) / max(1, len(rows))
+            for name, rows in report_splits.items()
+        }
+    else:
+        recall = {
+            name: fact_recall(model, tokenizer, rows)[0] for name, rows in report_splits.items()
+        }
     card = {
         "base": base,
         "method": "vanilla",

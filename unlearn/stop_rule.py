@@ -48,6 +48,7 @@ class ForgetTarget:
     generation: GenerationConfig = field(default_factory=lambda: GenerationConfig(batch_size=64))
     trace: list[RecallCheck] = field(default_factory=list)
     best: RecallCheck | None = None
+    best_recalled: dict[str, bool] = field(default_factory=dict)  # record id -> recalled
     _best_weights: list[torch.Tensor] | None = None
 
     def cadence(self, loop: TrainLoop) -> int:
@@ -85,6 +86,7 @@ class ForgetTarget:
         if self.best is None or self._better(recall, self.best.recall):
             self.best = result
             self._best_weights = [p.detach().to("cpu", copy=True) for p in loop.params]
+            self.best_recalled = {d["id"]: d["recalled"] for d in details}
         return self._meets(recall)
 
     def _meets(self, recall: float) -> bool:

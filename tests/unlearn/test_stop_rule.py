@@ -94,7 +94,8 @@ def _scripted_recall(monkeypatch, values: list[float]) -> list[float]:
 
     def recall(_model, _tokenizer, records, *_args, **_kwargs):
         value = next(script)
-        return value, [{"recalled_exact": value >= 0.5} for _ in records]
+        flags = [{"recalled": value >= 0.5, "recalled_exact": value >= 0.5} for _ in records]
+        return value, [{"id": r.id, **flag} for r, flag in zip(records, flags, strict=True)]
 
     monkeypatch.setattr(unlearn.stop_rule, "fact_recall", recall)
     return values
@@ -113,6 +114,7 @@ def test_vanilla_stops_at_the_first_check_that_reaches_the_target(
     assert [check["step"] for check in target["trace"]] == [1, 2, 3]
     assert target["epochs_needed"] == 1.5  # 8 records in batches of 4: 2 steps an epoch
     assert len(card["losses"]) == 3
+    assert card["recall"] == {"all": 1.0}  # read off the kept check, not generated again
 
 
 def test_vanilla_records_a_target_out_of_reach_and_keeps_its_best_step(
@@ -126,6 +128,7 @@ def test_vanilla_records_a_target_out_of_reach_and_keeps_its_best_step(
     target = card["recall_target"]
     assert not target["reached"] and target["kept_step"] == 2 and target["recall"] == 0.4
     assert "not reached" in target["kept"] and len(target["trace"]) == 4
+    assert card["recall"] == {"all": 0.0}
 
 
 def test_the_vanilla_presets_memorise_every_fact_by_default():
