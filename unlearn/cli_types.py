@@ -62,8 +62,11 @@ def float_in(
         below = value < low or (low_open and value == low)
         above = value > high or (high_open and value == high)
         if below or above:
-            interval = f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
-            raise argparse.ArgumentTypeError(f"must be in {interval}, got {value:g}")
+            if math.isinf(high):  # no upper end to show (inf is refused as not finite anyway)
+                bound = f"{'greater than' if low_open else 'at least'} {low:g}"
+            else:
+                bound = f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+            raise argparse.ArgumentTypeError(f"must be {bound}, got {value:g}")
         return value
 
     return parse

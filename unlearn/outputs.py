@@ -1,9 +1,10 @@
 """One writer per output, checked before the work starts, and no debris from killed runs.
 
-`atomic_dir` (unlearn.io) builds on these: a lock file beside the output holds the writer's pid,
-so a second run on the same output is refused in one line while a lock whose process has died is
-taken over; temporary folders carry their writer's pid, so the next run removes those of dead
-writers (or, for names without a pid, those older than a day).
+`atomic_dir` (unlearn.io) builds on these: a lock file beside the output holds the writer's pid
+and host, so a second run on the same output is refused in one line while a lock whose process
+has died on this machine is taken over (one from another machine, on a shared file system, never
+is); temporary folders carry their writer's pid, so the next run removes those of dead writers
+(or, for names without a pid, those older than a day).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import contextlib
 import os
 import re
 import shutil
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +21,8 @@ from pathlib import Path
 from unlearn.errors import UserError
 
 STALE_SECONDS = 24 * 3600  # a temporary folder without a readable pid is debris after a day
+STARTING_SECONDS = 10  # an empty lock younger than this is being written by a starting run
+HOST = socket.gethostname()
 
 
 def pid_alive(pid: int) -> bool:
@@ -56,12 +60,43 @@ def lock_path(out: str | Path) -> Path:
     return out.parent / f".{out.name}.lock"
 
 
-def _holder(lock: Path) -> int | None:
-    """The pid written in a lock file, or None when it cannot be read."""
+def _holder(lock: Path) -> tuple[int, str | None] | None:
+    """(pid, host) written in a lock file (host None in a lock that names none), or None when it
+    cannot be read."""
     try:
-        return int(lock.read_text().strip())
+        pid, _, host = lock.read_text().strip().partition(" ")
+        return int(pid), host or None
     except (OSError, ValueError):
         return None
+
+
+def _is_this_process(holder: tuple[int, str | None] | None) -> bool:
+    return holder is not None and holder[0] == os.getpid() and holder[1] in (None, HOST)
+
+
+def _refuse_if_held(lock: Path, out: str | Path) -> None:
+    """Refuse while the lock's writer may still run: a live pid here, any pid on another machine
+    (an output on a shared file system; its pid cannot be checked from here), or a lock still
+    being written (empty for a moment after its creation)."""
+    holder = _holder(lock)
+    if holder is None:
+        with contextlib.suppress(FileNotFoundError):
+            if time.time() - lock.stat().st_mtime < STARTING_SECONDS:
+                raise UserError(
+                    f"another run is starting to write {out}; wait, or delete {lock} if none is"
+                )
+        return
+    pid, host = holder
+    if host not in (None, HOST):
+        raise UserError(
+            f"another run (pid {pid} on {host}) is writing {out}; wait for it, or delete {lock} "
+            "if that run was killed"
+        )
+    if pid_alive(pid):
+        raise UserError(
+            f"another run (pid {pid}) is writing {out}; wait for it to finish or choose another "
+            f"--out (delete {lock} only if that run was killed and its pid now runs another program)"
+        )
 
 
 @contextlib.contextmanager
@@ -98,24 +133,19 @@ def _locked(out: str | Path) -> Iterator[None]:
         try:
             fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         except FileExistsError:
-            holder = _holder(lock)
-            if holder == os.getpid():  # the same process writes inside its own output
+            if _is_this_process(_holder(lock)):  # the same process writes inside its own output
                 yield
                 return
-            if holder is not None and pid_alive(holder):
-                raise UserError(
-                    f"another run (pid {holder}) is writing {out}; wait for it to finish or "
-                    "choose another --out"
-                ) from None
+            _refuse_if_held(lock, out)
             with contextlib.suppress(FileNotFoundError):
                 lock.unlink()  # its writer died: take the lock over
             continue
         with os.fdopen(fd, "w") as handle:
-            handle.write(f"{os.getpid()}\n")
+            handle.write(f"{os.getpid()} {HOST}\n")
         try:
             yield
         finally:
-            if _holder(lock) == os.getpid():
+            if _is_this_process(_holder(lock)):
                 with contextlib.suppress(FileNotFoundError):
                     lock.unlink()
         return

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-from unlearn.cli_types import add_mixed_precision
+from unlearn.cli_types import add_mixed_precision, int_between
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -23,7 +23,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="comma-separated unlearning methods (default ga_gdr,npo_gdr,ga_gdr_sure,npo_gdr_sure,relearn)",
     )
     parser.add_argument(
-        "--authors", type=int, help="fictitious authors in the benchmark (default 20)"
+        "--authors",
+        type=int_between(2, 200),
+        help="fictitious authors in the benchmark (2-200, default 20)",
     )
     parser.add_argument("--seed", type=int, help="seed of every stage (default 0)")
     parser.add_argument(

@@ -15,6 +15,7 @@ GOOD_RESULTS = {
     "meta": {"name": "good", "backends": {"nli": "kb"}},
     "values": {"forget": {"KFR": 0.5, "n": 4}, "retain": {"KRR": 0.7, "n": 4}},
 }
+LATIN1_RESULTS = json.dumps(GOOD_RESULTS).replace("good", "gód").encode("latin-1")
 
 
 def _ckpt_copy(tiny: Path, root: Path, name: str) -> Path:
@@ -64,9 +65,7 @@ def inputs(tiny_base, bench_dir, tmp_path_factory) -> dict[str, str]:
     results("forget_list", {**GOOD_RESULTS, "values": {"forget": [0.5], "retain": {}}})
     half = json.dumps(GOOD_RESULTS)
     (root / "half.json").write_text(half[: len(half) // 2])
-    (root / "latin1.json").write_bytes(
-        json.dumps(GOOD_RESULTS).replace("good", "gód").encode("latin-1")
-    )
+    (root / "latin1.json").write_bytes(LATIN1_RESULTS)
     found.update(half=str(root / "half.json"), latin1=str(root / "latin1.json"))
 
     header = "clean,corrupted,gold,corrupted_gold\n"
@@ -94,6 +93,7 @@ def _runs(root: Path) -> dict[str, str]:
         "run_nostage": summary,
         "run_halfeval": summary,
         "run_badeval": summary,
+        "run_latin1eval": summary,
     }
     for name, info in runs.items():
         write_json(root / name / "run.json", info)
@@ -101,4 +101,6 @@ def _runs(root: Path) -> dict[str, str]:
     (root / "run_halfeval" / "eval-ga").mkdir()
     (root / "run_halfeval" / "eval-ga" / "ga.json").write_text(half[: len(half) // 2])
     write_json(root / "run_badeval" / "eval-ga" / "ga.json", {**GOOD_RESULTS, "meta": "x"})
+    (root / "run_latin1eval" / "eval-ga").mkdir()
+    (root / "run_latin1eval" / "eval-ga" / "ga.json").write_bytes(LATIN1_RESULTS)
     return {name: str(root / name) for name in runs}

@@ -72,6 +72,8 @@ ERASURE = "erasure --data ours:{bench}#forget10 --retain ours:{bench}#retain90 -
 CIRCUIT = "circuit --ckpt {tiny} --out {out} --device cpu"
 ENTITY = "--entity X --data ours:{bench}"
 DIFF = "circuit-diff --ckpt {tiny} --out {out} --device cpu"
+TRAIN = "train --method ga --forget ours:{bench}#forget10 --out {out}"
+FINETUNE = "finetune --base tiny --data ours:{bench} --out {out}"
 
 CASES = [
     # broken checkpoints: weights, config, card, adapter
@@ -98,13 +100,7 @@ CASES = [
         2,
         "checkpoint card",
     ),
-    Case(
-        "train-bad-card",
-        "unlearn",
-        "train --method ga --model {badcard} --forget ours:{bench}#forget10 --out {out}",
-        2,
-        "checkpoint card",
-    ),
+    Case("train-bad-card", "unlearn", TRAIN + " --model {badcard}", 2, "checkpoint card"),
     Case("lens-bad-adapter", "relearn-interp", LENS + " --ckpt {badadapter}", 2, "adapter config"),
     Case("eval-bad-adapter", "unlearn", EVAL + " --model {badadapter}", 2, "adapter config"),
     # outputs that cannot be written, found before the work starts
@@ -134,6 +130,22 @@ CASES = [
         "compare-unwritable",
         "unlearn",
         "compare {good} --out {out}",
+        2,
+        "not writable",
+        no_write_access,
+    ),
+    Case(
+        "train-unwritable",
+        "unlearn",
+        TRAIN + " --model {tiny}",
+        2,
+        "not writable",
+        no_write_access,
+    ),
+    Case(
+        "finetune-unwritable",
+        "unlearn",
+        FINETUNE,
         2,
         "not writable",
         no_write_access,
@@ -210,6 +222,41 @@ CASES = [
         "end at 1",
     ),
     Case("data-authors-1", "unlearn", "data build --out {out} --authors 1", 2, "between 2 and 200"),
+    Case(
+        "reproduce-authors-1",
+        "relearn-interp",
+        "reproduce --preset tiny --work {out} --authors 1",
+        2,
+        "--authors: must be between 2 and 200",
+    ),
+    Case(
+        "train-max-grad-norm-neg",  # was accepted, with exit 0
+        "unlearn",
+        TRAIN + " --model {tiny} --max-grad-norm -1",
+        2,
+        "--max-grad-norm: must be at least 0",
+    ),
+    Case(
+        "train-lr-inf",
+        "unlearn",
+        TRAIN + " --model {tiny} --lr inf",
+        2,
+        "--lr: expected a finite number",
+    ),
+    Case(
+        "train-lora-dropout-1",
+        "unlearn",
+        TRAIN + " --model {tiny} --lora-dropout 1",
+        2,
+        "--lora-dropout: must be in [0, 1)",
+    ),
+    Case(
+        "finetune-batch-0",
+        "unlearn",
+        FINETUNE + " --batch-size 0",
+        2,
+        "--batch-size: must be at least 1",
+    ),
     # devices
     Case(
         "lens-device-bogus",
@@ -300,6 +347,13 @@ CASES = [
         "is not valid JSON",
     ),
     Case(
+        "figures-not-utf8-eval",
+        "relearn-interp",
+        "figures --results {run_latin1eval} --out {out}",
+        2,
+        "is not UTF-8",
+    ),
+    Case(
         "figures-bad-eval",
         "relearn-interp",
         "figures --results {run_badeval} --out {out}",
@@ -368,4 +422,4 @@ def test_bad_input_is_one_line_and_leaves_nothing(case, inputs, tmp_path, monkey
 def test_the_table_covers_every_command_the_issue_names():
     commands = {case.argv.split()[0] for case in CASES}
     assert commands >= {"logit-lens", "shift", "eval", "erasure", "circuit", "circuit-diff"}
-    assert commands >= {"compare", "figures", "data", "train"}
+    assert commands >= {"compare", "figures", "data", "train", "finetune", "reproduce"}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -57,6 +59,32 @@ def test_ctrl_c_while_drawing_leaves_nothing_and_a_rerun_succeeds(
     assert {"logit_lens.json", "logit_lens_layers.png", "logit_lens_heatmap.pdf"} <= {
         p.name for p in out.iterdir()
     }
+
+
+def test_ctrl_c_while_shift_draws_leaves_nothing(tiny_base, bench_dir, tmp_path, monkeypatch):
+    import relearn_interp.plots.shift as shift_plots
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(shift_plots, "plot_shift", interrupted)
+    argv = ["shift", "--base", f"base={tiny_base}", "--ckpt", f"other={tiny_base}"]
+    argv += ["--data", f"ours:{bench_dir}#forget10", "--out", str(tmp_path / "shift")]
+    assert interp_main([*argv, "--max-prompts", "2", "--device", "cpu"]) == 130
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_killed_runs_lock_and_temporary_folder_are_taken_over_by_the_next_run(tmp_path):
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()  # its pid is now free: the writer of the lock and the debris below has died
+    out = tmp_path / "bench"
+    (tmp_path / ".bench.lock").write_text(f"{child.pid}\n")
+    debris = tmp_path / f".bench.tmp-{child.pid}-x"
+    debris.mkdir()
+    (debris / "forget10.json").write_text("[")
+    assert unlearn_main(["data", "build", "--out", str(out), "--authors", "2"]) == 0
+    assert [p.name for p in tmp_path.iterdir()] == ["bench"]
+    assert (out / "forget10.json").is_file()
 
 
 def test_figures_are_written_through_temporary_names_of_this_process(tmp_path, monkeypatch):

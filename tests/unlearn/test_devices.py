@@ -77,7 +77,16 @@ def test_the_bridge_is_moved_to_and_checked_on_the_requested_device(tiny_base, m
     assert asked["device"] == torch.device("cpu")
     assert {p.device.type for p in bridge.parameters()} == {"cpu"}
 
-    checked = []
-    monkeypatch.setattr(load_module, "check_on_device", lambda m, d, w: checked.append(d))
-    load_module.load(tiny_base, device="cpu")
-    assert checked == [torch.device("cpu")]
+
+def test_a_model_the_bridge_only_records_on_cuda_is_refused(tiny_base, monkeypatch):
+    """The bug this guards: given a built model, the bridge records `device` but moves nothing.
+    On a (fake) CUDA machine whose loader leaves the model on the CPU, load() must refuse."""
+    import relearn_interp.load as load_module
+
+    monkeypatch.setattr(devices, "cuda_device_count", lambda: 1)
+    real = load_module.load_model
+    monkeypatch.setattr(
+        load_module, "load_model", lambda name, **kwargs: real(name, **{**kwargs, "device": None})
+    )
+    with pytest.raises(UserError, match="on cpu, not on the requested --device cuda"):
+        load_module.load(tiny_base, device="cuda")

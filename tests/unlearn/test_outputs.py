@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -32,7 +33,7 @@ def test_an_interrupt_inside_leaves_neither_output_nor_temporary_folder(tmp_path
 def test_the_output_appears_whole_and_the_lock_is_released(tmp_path):
     out = tmp_path / "lens"
     with atomic_dir(out) as tmp:
-        assert lock_path(out).read_text().strip() == str(os.getpid())
+        assert lock_path(out).read_text().split() == [str(os.getpid()), socket.gethostname()]
         (tmp / "a.json").write_text("{}")
         assert not out.exists()
     assert [p.name for p in tmp_path.iterdir()] == ["lens"]
@@ -54,6 +55,23 @@ def test_a_live_writer_is_refused_and_a_dead_ones_lock_is_taken_over(tmp_path):
     with atomic_dir(out) as tmp:
         (tmp / "x").write_text("1")
     assert (out / "x").is_file() and not lock_path(out).exists()
+
+
+def test_a_lock_from_another_machine_or_still_being_written_is_not_taken_over(tmp_path):
+    out = tmp_path / "circ"
+    lock_path(out).write_text(f"{dead_pid()} other-node\n")  # a shared file system
+    with pytest.raises(UserError, match=r"on other-node\) is writing .* delete .*\.circ\.lock"):
+        with atomic_dir(out):
+            pass
+    lock_path(out).write_text("")  # created, its pid not yet written
+    with pytest.raises(UserError, match="another run is starting"):
+        with atomic_dir(out):
+            pass
+    an_hour_ago = time.time() - 3600
+    os.utime(lock_path(out), (an_hour_ago, an_hour_ago))  # a run killed in that instant
+    with atomic_dir(out):
+        pass
+    assert out.is_dir() and not lock_path(out).exists()
 
 
 def test_an_output_that_appeared_meanwhile_is_not_replaced_without_overwrite(tmp_path):

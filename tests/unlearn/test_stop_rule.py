@@ -74,7 +74,7 @@ def test_cli_reports_the_target_and_rejects_bad_values(vanilla_ckpt, forget_spec
             "--out", str(tmp_path / "bad"), "--stop-at-recall", "1.5",
         ]
     )  # fmt: skip
-    assert code == 2 and "stop_at_recall" in capsys.readouterr().err
+    assert code == 2 and "--stop-at-recall: must be in [0, 1)" in capsys.readouterr().err
     code = main(
         [
             "train", "--method", "ga", "--model", str(vanilla_ckpt), "--forget", forget_spec,

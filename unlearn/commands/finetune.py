@@ -7,7 +7,13 @@ from __future__ import annotations
 
 import argparse
 
-from unlearn.cli_types import NON_NEGATIVE_INT, add_mixed_precision, recall_target
+from unlearn.cli_types import (
+    NON_NEGATIVE_INT,
+    POSITIVE_INT,
+    add_mixed_precision,
+    positive_float,
+    recall_target,
+)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -16,10 +22,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--data", required=True, help="ours:DIR, tofu:PATH or knowundo:PATH")
     parser.add_argument("--out", required=True, help="output checkpoint folder")
-    parser.add_argument("--epochs", type=int, help="epochs (preset default)")
-    parser.add_argument("--lr", type=float, help="learning rate (preset default)")
-    parser.add_argument("--batch-size", type=int, help="batch size (preset default)")
-    parser.add_argument("--grad-accum", type=int, help="gradient accumulation steps")
+    parser.add_argument("--epochs", type=POSITIVE_INT, help="epochs (preset default)")
+    parser.add_argument("--lr", type=positive_float, help="learning rate (preset default)")
+    parser.add_argument("--batch-size", type=POSITIVE_INT, help="batch size (preset default)")
+    parser.add_argument("--grad-accum", type=POSITIVE_INT, help="gradient accumulation steps")
     parser.add_argument("--lora", action="store_true", help="train a LoRA adapter (merged on save)")
     add_mixed_precision(parser, "the forward passes (default: the preset's; smollm2-135m auto)")
     parser.add_argument(
@@ -47,9 +53,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from unlearn.errors import UserError
     from unlearn.finetune import FinetuneConfig, finetune
+    from unlearn.outputs import writable_parent
     from unlearn.precision import describe
     from unlearn.presets import PRESETS
 
+    writable_parent(args.out)  # an unwritable --out fails before the training, not after it
     if "/" not in args.base and args.base not in PRESETS and not args.base.startswith("."):
         raise UserError(
             f"unknown preset {args.base!r}; valid presets: {', '.join(PRESETS)} (or a folder)"

@@ -9,7 +9,17 @@ from __future__ import annotations
 
 import argparse
 
-from unlearn.cli_types import add_mixed_precision
+from unlearn.cli_types import (
+    NON_NEGATIVE_FLOAT,
+    NON_NEGATIVE_INT,
+    POSITIVE_INT,
+    PROBABILITY,
+    add_mixed_precision,
+    float_in,
+    positive_float,
+)
+
+FRACTION_BELOW_1 = float_in(0.0, 1.0, high_open=True)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -35,17 +45,19 @@ def configure(parser: argparse.ArgumentParser) -> None:
     hyper = parser.add_argument_group(
         "hyper-parameters (defaults per preset and method; see docs/train.md)"
     )
-    hyper.add_argument("--epochs", type=int)
-    hyper.add_argument("--lr", type=float, help="learning rate")
+    hyper.add_argument("--epochs", type=POSITIVE_INT)
+    hyper.add_argument("--lr", type=positive_float, help="learning rate")
     hyper.add_argument(
-        "--batch-size", type=int, help="global micro-batch size (split across processes)"
+        "--batch-size", type=POSITIVE_INT, help="global micro-batch size (split across processes)"
     )
-    hyper.add_argument("--grad-accum", type=int, help="micro-batches per optimizer step")
-    hyper.add_argument("--warmup-ratio", type=float, help="share of steps with a linear warm-up")
-    hyper.add_argument("--weight-decay", type=float)
+    hyper.add_argument("--grad-accum", type=POSITIVE_INT, help="micro-batches per optimizer step")
+    hyper.add_argument(
+        "--warmup-ratio", type=PROBABILITY, help="share of steps with a linear warm-up"
+    )
+    hyper.add_argument("--weight-decay", type=NON_NEGATIVE_FLOAT)
     hyper.add_argument(
         "--max-grad-norm",
-        type=float,
+        type=NON_NEGATIVE_FLOAT,
         help="clip the gradient norm to this (1.0); 0 turns clipping off, as the reference runs",
     )
     hyper.add_argument(
@@ -54,16 +66,22 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="train a LoRA adapter (saved in adapter/ and merged) instead of all weights",
     )
-    hyper.add_argument("--lora-r", type=int)
-    hyper.add_argument("--lora-alpha", type=int)
-    hyper.add_argument("--lora-dropout", type=float)
-    hyper.add_argument("--beta", type=float, help="NPO inverse temperature (0.1)")
+    hyper.add_argument("--lora-r", type=POSITIVE_INT)
+    hyper.add_argument("--lora-alpha", type=POSITIVE_INT)
+    hyper.add_argument("--lora-dropout", type=FRACTION_BELOW_1)
+    hyper.add_argument("--beta", type=positive_float, help="NPO inverse temperature (0.1)")
     hyper.add_argument(
-        "--forget-weight", type=float, help="weight of the forget-side term (or ReLearn CE)"
+        "--forget-weight",
+        type=NON_NEGATIVE_FLOAT,
+        help="weight of the forget-side term (or ReLearn CE)",
     )
-    hyper.add_argument("--retain-weight", type=float, help="weight of CE on retain data (GDR)")
     hyper.add_argument(
-        "--kl-weight", type=float, help="weight of KL to the starting model on retain data (KLR)"
+        "--retain-weight", type=NON_NEGATIVE_FLOAT, help="weight of CE on retain data (GDR)"
+    )
+    hyper.add_argument(
+        "--kl-weight",
+        type=NON_NEGATIVE_FLOAT,
+        help="weight of KL to the starting model on retain data (KLR)",
     )
     hyper.add_argument(
         "--kl-all-positions",
@@ -71,14 +89,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="average KL over every position, padding included, as the reference code does",
     )
     hyper.add_argument(
-        "--sure-percentile", type=float, help="SURE keeps gradient rows at or above it (99)"
+        "--sure-percentile",
+        type=float_in(0.0, 100.0, True, True),
+        help="SURE keeps gradient rows at or above it (99)",
     )
-    hyper.add_argument("--max-length", type=int, help="truncate examples to this many tokens")
+    hyper.add_argument(
+        "--max-length", type=POSITIVE_INT, help="truncate examples to this many tokens"
+    )
     hyper.add_argument("--dtype", choices=("float32", "bfloat16", "float16"), help="weights dtype")
     add_mixed_precision(hyper, "the forward passes (default: the preset's; smollm2-135m auto)")
     hyper.add_argument(
         "--save-every",
-        type=int,
+        type=NON_NEGATIVE_INT,
         help="steps between checkpoints (default: each epoch; 0: end only)",
     )
     hyper.add_argument("--seed", type=int)
@@ -87,25 +109,25 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     target.add_argument(
         "--stop-at-recall",
-        type=float,
+        type=FRACTION_BELOW_1,
         metavar="R",
         help="stop at the first check where forget recall (greedy answers, the eval's matcher) "
         "is <= R, e.g. 0.2; the epochs (or --max-steps) are then the cap",
     )
     target.add_argument(
         "--check-every",
-        type=int,
+        type=NON_NEGATIVE_INT,
         metavar="N",
         help="optimizer steps between checks (default: each epoch)",
     )
     target.add_argument(
         "--check-near-target",
-        type=float,
+        type=FRACTION_BELOW_1,
         metavar="D",
         help="once forget recall is within D of the target, check four times as often (0: off)",
     )
     target.add_argument(
-        "--max-steps", type=int, help="step cap (default: epochs x steps per epoch)"
+        "--max-steps", type=POSITIVE_INT, help="step cap (default: epochs x steps per epoch)"
     )
     parser.add_argument(
         "--resume", action="store_true", help="continue the interrupted run in --out"
@@ -116,9 +138,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from unlearn.outputs import writable_parent
     from unlearn.train import train
     from unlearn.train_config import TrainConfig
 
+    writable_parent(args.out)  # an unwritable --out fails before the training, not after it
     config = TrainConfig.for_preset(
         args.model,
         args.method,
