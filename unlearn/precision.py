@@ -9,6 +9,7 @@ records what was resolved (`precision_record`), so a reader knows which arithmet
 
 from __future__ import annotations
 
+import os
 import sys
 
 import torch
@@ -19,6 +20,16 @@ from unlearn.errors import UserError
 
 _warned: set[str] = set()
 
+# oneDNN ISA caps (ONEDNN_MAX_CPU_ISA) below AVX512_CORE_BF16: bf16 matmuls then fall back to
+# slow emulation even on a CPU whose flags say AVX512-BF16, exactly as on an AVX2-only CPU.
+_ONEDNN_CAPS_WITHOUT_BF16 = {"SSE41", "AVX", "AVX2", "AVX2_VNNI", "AVX512_CORE", "AVX512_CORE_VNNI"}
+
+
+def onednn_isa_cap() -> str | None:
+    """The oneDNN ISA cap set in the environment (ONEDNN_MAX_CPU_ISA, or DNNL_MAX_CPU_ISA)."""
+    cap = os.environ.get("ONEDNN_MAX_CPU_ISA") or os.environ.get("DNNL_MAX_CPU_ISA")
+    return cap.strip().upper() if cap else None
+
 
 def cpu_capability() -> str:
     """The CPU's vector instruction set as PyTorch dispatches it (e.g. AVX2, AVX512)."""
@@ -26,11 +37,14 @@ def cpu_capability() -> str:
 
 
 def native_bf16(device: str | torch.device) -> bool:
-    """Whether `device` computes bf16 matmuls in hardware (CPU: AVX512-BF16 or AMX)."""
+    """Whether `device` computes bf16 matmuls in hardware (CPU: AVX512-BF16 or AMX, and no oneDNN
+    ISA cap below AVX512_CORE_BF16)."""
     device = resolve_device(device)
     if device.type == "cuda":
         return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
     if device.type == "cpu":
+        if onednn_isa_cap() in _ONEDNN_CAPS_WITHOUT_BF16:
+            return False
         return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
     return False  # other backends (mps, xpu): fp32 unless asked for bf16 explicitly
 
@@ -75,6 +89,7 @@ def precision_record(
         "requested": requested or mixed_precision,
         "device": device.type,
         "cpu_capability": cpu_capability(),
+        "onednn_isa_cap": onednn_isa_cap(),
         "native_bf16": native_bf16(device),
     }
 
@@ -93,7 +108,8 @@ def describe(record: dict) -> str:
     asked = record.get("requested")
     asked_text = f"asked: {asked}; " if asked and asked != record.get("mixed_precision") else ""
     native = "native bf16" if record.get("native_bf16") else "no native bf16"
+    cap = f", oneDNN capped at {record['onednn_isa_cap']}" if record.get("onednn_isa_cap") else ""
     return (
         f"{dtype} weights, {autocast} ({asked_text}{record.get('device', '?')}, "
-        f"CPU {record.get('cpu_capability', '?')}, {native})"
+        f"CPU {record.get('cpu_capability', '?')}{cap}, {native})"
     )

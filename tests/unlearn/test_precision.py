@@ -20,8 +20,19 @@ def cpu_bf16(monkeypatch):
         monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: native)
         monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: native)
         monkeypatch.setattr(precision, "_warned", set())
+        for cap in ("ONEDNN_MAX_CPU_ISA", "DNNL_MAX_CPU_ISA"):
+            monkeypatch.delenv(cap, raising=False)
 
     return set_native
+
+
+@pytest.mark.parametrize(("cap", "native"), [("AVX2", False), ("avx512_core", False), ("ALL", True)])
+def test_a_onednn_isa_cap_below_bf16_counts_as_no_native_bf16(cpu_bf16, monkeypatch, cap, native):
+    cpu_bf16(True)
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", cap)
+    assert native_bf16("cpu") is native
+    assert resolve_mixed_precision("auto", "cpu") == ("bf16" if native else "no")
+    assert precision_record("no", "cpu")["onednn_isa_cap"] == cap.upper()
 
 
 @pytest.mark.parametrize(("native", "resolved"), [(False, "no"), (True, "bf16")])
