@@ -26,7 +26,9 @@ def cpu_bf16(monkeypatch):
     return set_native
 
 
-@pytest.mark.parametrize(("cap", "native"), [("AVX2", False), ("avx512_core", False), ("ALL", True)])
+@pytest.mark.parametrize(
+    ("cap", "native"), [("AVX2", False), ("avx512_core", False), ("ALL", True)]
+)
 def test_a_onednn_isa_cap_below_bf16_counts_as_no_native_bf16(cpu_bf16, monkeypatch, cap, native):
     cpu_bf16(True)
     monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", cap)
