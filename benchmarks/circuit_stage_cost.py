@@ -36,7 +36,7 @@ from relearn_interp.circuits.pipeline import CircuitSettings, build_pairs, find_
 from relearn_interp.circuits.sizing import MIB_GRID, grid_sizes
 from relearn_interp.load import load
 from unlearn.data.benchmark import build_world, write_world
-from unlearn.models import resolve_model
+from unlearn.models.loading import resolve_model
 
 CAPITALS = {
     "France": "Paris",

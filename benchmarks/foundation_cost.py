@@ -16,7 +16,7 @@ import textwrap
 CONVERT = textwrap.dedent("""
     import json, resource, sys, time
     from pathlib import Path
-    from unlearn.models import convert_gguf, smollm2_gguf_path
+    from unlearn.models.gguf import convert_gguf, smollm2_gguf_path
     start = time.perf_counter()
     convert_gguf(smollm2_gguf_path(), Path(sys.argv[1]) / "smollm2", overwrite=True)
     size = sum(p.stat().st_size for p in (Path(sys.argv[1]) / "smollm2").rglob("*"))
@@ -26,9 +26,9 @@ CONVERT = textwrap.dedent("""
 
 STEP = textwrap.dedent("""
     import json, resource, sys, time, torch
-    from unlearn.lora import wrap_lora
-    from unlearn.train_config import TrainConfig
-    from unlearn.models import load_model
+    from unlearn.training.lora import wrap_lora
+    from unlearn.training.config import TrainConfig
+    from unlearn.models.loading import load_model
     preset, lora, batch, length = sys.argv[1], sys.argv[2] == "lora", int(sys.argv[3]), int(sys.argv[4])
     torch.manual_seed(0)
     model, _ = load_model(preset)

@@ -4,7 +4,7 @@ For the tiny preset and SmolLM2-135M, over the same N benchmark prompts (prompt 
 batched), times: a plain forward; `run_with_cache` caching every hook (what a naive logit lens
 starts from); `run_with_cache` of the residual stream only; the floor of an exact full lens (that
 cache, then only the unembedding product of every answer position of every layer, no softmax and
-no statistics); and the logit lens of `relearn_interp.lens.run_lens` (forward with a resid_post
+no statistics); and the logit lens of `relearn_interp.lens.run.run_lens` (forward with a resid_post
 cache, then decoding through ln_final + unembed + the final-logit transform, plus all statistics)
 in both modes: every answer position of every layer, and only the two slots (answer start,
 knowledge slot). Rounds are interleaved and the median is reported, so background load affects
@@ -26,8 +26,8 @@ import time
 
 import torch
 
-from relearn_interp.lens import decode_residual, lens_sites, run_lens
-from relearn_interp.lens_decode import DECODE_BYTES
+from relearn_interp.lens.decode import DECODE_BYTES, decode_residual
+from relearn_interp.lens.run import lens_sites, run_lens
 from relearn_interp.load import load
 from relearn_interp.prompts import build_prompts, iter_batches
 from unlearn.data.benchmark import build_world

@@ -31,13 +31,15 @@ from pathlib import Path
 
 import torch
 
+from unlearn.presets import PRESETS
+
 MEMORY_PROBE = "--memory-probe"
 
 
 def examples_for(preset: str):
     from unlearn.data.benchmark import build_world
-    from unlearn.models import load_tokenizer
-    from unlearn.train_data import encode_pairs
+    from unlearn.models.loading import load_tokenizer
+    from unlearn.training.data import encode_pairs
 
     tokenizer = load_tokenizer(preset)
     world = build_world(20, seed=0)
@@ -46,7 +48,7 @@ def examples_for(preset: str):
 
 
 def config_for(preset: str, batch_size: int, mixed_precision: str = "no"):
-    from unlearn.train_config import TrainConfig
+    from unlearn.training.config import TrainConfig
 
     return TrainConfig(
         mixed_precision=mixed_precision,
@@ -68,9 +70,9 @@ def run_ours(
     preset: str, examples, tokenizer, steps: int, batch_size: int, mixed_precision: str = "no"
 ) -> float:
     """Seconds for `steps` optimizer steps of our loop (sft objective)."""
-    from unlearn.loop import TrainLoop
     from unlearn.methods import SFT
-    from unlearn.models import load_model
+    from unlearn.models.loading import load_model
+    from unlearn.training.loop import TrainLoop
 
     model, _ = load_model(preset)
     loop = TrainLoop(
@@ -91,9 +93,9 @@ def run_trainer(preset: str, examples, tokenizer, steps: int, batch_size: int) -
     """Seconds for `steps` optimizer steps of a plain transformers Trainer (same settings)."""
     from transformers import Trainer, TrainingArguments
 
-    from unlearn.lora import wrap_lora
-    from unlearn.models import load_model
+    from unlearn.models.loading import load_model
     from unlearn.prompting import collate
+    from unlearn.training.lora import wrap_lora
 
     model, _ = load_model(preset)
     config = config_for(preset, batch_size)
@@ -202,9 +204,9 @@ def memory_probe(method: str, preset: str, steps: int, batch_size: int) -> None:
     """Runs in a fresh process: train `steps` steps of `method` and print the memory training
     adds (MB): on a GPU the peak allocated, on CPU the peak RSS (sampled every 5 ms) above the
     RSS with the model loaded."""
-    from unlearn.loop import TrainLoop
     from unlearn.methods import get_method
-    from unlearn.models import load_model
+    from unlearn.models.loading import load_model
+    from unlearn.training.loop import TrainLoop
 
     tokenizer, examples = examples_for(preset)
     model, _ = load_model(preset)
@@ -278,7 +280,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--preset", choices=("tiny", "smollm2-135m", "all"), default="all")
+    parser.add_argument("--preset", choices=(*PRESETS, "all"), default="all")
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--repeats", type=int, default=2)
@@ -294,7 +296,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    presets = ("tiny", "smollm2-135m") if args.preset == "all" else (args.preset,)
+    presets = PRESETS if args.preset == "all" else (args.preset,)
     if args.probe:
         memory_probe(args.probe, presets[0], args.steps, args.batch_size)
         return

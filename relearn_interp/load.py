@@ -29,7 +29,8 @@ from transformers import PreTrainedTokenizerBase
 
 from unlearn.devices import check_on_device, resolve_device
 from unlearn.errors import UserError
-from unlearn.models import load_model, read_card, resolve_model
+from unlearn.models.card import read_card
+from unlearn.models.loading import load_model, resolve_model
 
 # how TransformerBridge.boot_transformers says it has no adapter for an architecture
 UNSUPPORTED_MESSAGES = ("Could not determine supported architecture", "Unsupported architecture")

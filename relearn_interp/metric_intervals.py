@@ -3,7 +3,7 @@
 Every checkpoint was scored on the same facts, so one resample of fact indices (per set) serves
 every checkpoint: method differences are paired. LS is not a mean of per-fact values (it squashes
 the set means of PPL, Brunet's W and Honoré's R), so it is bootstrapped as a statistic of the three
-per-fact columns, exactly as `unlearn.eval.metrics.linguistic` computes it.
+per-fact columns, through `unlearn.eval.metrics.linguistic`'s formula.
 """
 
 from __future__ import annotations
@@ -15,20 +15,22 @@ from dataclasses import dataclass
 import numpy as np
 
 from relearn_interp.statistics import Estimate, bootstrap, unit_mean
+from unlearn.eval.metrics.linguistic import linguistic_score
 from unlearn.eval.scoring import FORGET, PARAPHRASED, RETAIN
 
 Statistic = Callable[[np.ndarray], np.ndarray]
 
 
-def linguistic_score(columns: np.ndarray) -> np.ndarray:
-    """LS from [..., 3, n] columns (PPL, Brunet W, Honoré R per answer); PPL over finite values
-    (NaN for a resample whose answers all lack a PPL)."""
+def ls_from_columns(columns: np.ndarray) -> np.ndarray:
+    """LS from [..., 3, n] columns (PPL, Brunet W, Honoré R per answer): the set means (PPL over
+    finite values; NaN for a resample whose answers all lack a PPL) through the one formula,
+    `unlearn.eval.metrics.linguistic.linguistic_score`."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN resamples give NaN, on purpose
         ppl = np.nanmean(columns[..., 0, :], axis=-1)
     brunet = columns[..., 1, :].mean(axis=-1)
     honore = columns[..., 2, :].mean(axis=-1)
-    return (1 / (1 + ppl) + 1 / (1 + brunet) + honore / (1 + honore)) / 3
+    return linguistic_score(ppl, brunet, honore).arithmetic
 
 
 @dataclass(frozen=True)
@@ -59,10 +61,10 @@ METRICS: tuple[Metric, ...] = (
     Metric("retain.KRR", "KRR (held-out retain) ↑", RETAIN, ("retained",), True),
     Metric("retain.fact_recall", "recall (held-out retain) ↑", RETAIN, ("recalled",), True),
     Metric(
-        "retain.LS", "LS (retain) ↑", RETAIN, ("ppl", "brunet", "honore"), True, linguistic_score
+        "retain.LS", "LS (retain) ↑", RETAIN, ("ppl", "brunet", "honore"), True, ls_from_columns
     ),
     Metric(
-        "forget.LS", "LS (forget) ↑", FORGET, ("ppl", "brunet", "honore"), True, linguistic_score
+        "forget.LS", "LS (forget) ↑", FORGET, ("ppl", "brunet", "honore"), True, ls_from_columns
     ),
     Metric("retain.fluency_proxy", "fluency proxy (retain) ↑", RETAIN, ("fluency_proxy",), True),
     Metric(

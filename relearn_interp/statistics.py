@@ -9,7 +9,7 @@ for both methods, and gets its own interval. `resample_indices(n, ...)` is deter
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Literal
 
@@ -138,20 +138,6 @@ def paired_difference(
     point = float(statistic(left)) - float(statistic(right))
     spread = replicates(left, indices, statistic) - replicates(right, indices, statistic)
     return interval(point, spread, n, confidence)
-
-
-def bootstrap_all(
-    per_unit: Mapping[str, Sequence[float] | np.ndarray],
-    statistic: Callable[[np.ndarray], np.ndarray] = unit_mean,
-    n_resamples: int = N_RESAMPLES,
-    seed: int = 0,
-    confidence: float = CONFIDENCE,
-) -> dict[str, Estimate]:
-    """The statistic and CI of each label's per-unit values, all on one shared resample."""
-    return {
-        label: bootstrap(values, statistic, n_resamples, seed, confidence)
-        for label, values in per_unit.items()
-    }
 
 
 def verdict(difference: Estimate, direction: int) -> Verdict:

@@ -19,24 +19,26 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 VANILLA_SOURCES = (
-    "unlearn/finetune.py",
-    "unlearn/tiny.py",
+    "unlearn/training/finetune.py",
+    "unlearn/models/tiny.py",
     "unlearn/prompting.py",
-    "unlearn/models.py",
+    "unlearn/models/loading.py",
     "unlearn/data/benchmark.py",
     "unlearn/data/names.py",
     "unlearn/data/relations.py",
     "unlearn/data/general.py",
-    "unlearn/eval/generate.py",
-    "unlearn/train.py",
-    "unlearn/train_config.py",
-    "unlearn/loop.py",
-    "unlearn/stop_rule.py",
+    "unlearn/data/general_science.py",
+    "unlearn/recall/generation.py",
+    "unlearn/training/run.py",
+    "unlearn/training/config.py",
+    "unlearn/training/loop.py",
+    "unlearn/training/stop_rule.py",
     "unlearn/precision.py",
     "unlearn/methods/__init__.py",
     "unlearn/methods/batch.py",
     "unlearn/methods/losses.py",
     "unlearn/methods/relearn.py",
+    "unlearn/methods/settings.py",
 )
 TEST_AUTHORS = 20
 
@@ -75,8 +77,16 @@ def bench_dir(world, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def embedder():
+    """The bundled MiniLM sentence encoder (ECS, the proxy backends, augment's quality)."""
+    from unlearn.embeddings import Embedder
+
+    return Embedder("minilm", device="cpu")
+
+
+@pytest.fixture(scope="session")
 def tiny_base() -> Path:
-    from unlearn.models import resolve_model
+    from unlearn.models.loading import resolve_model
 
     return Path(resolve_model("tiny"))
 
@@ -84,8 +94,8 @@ def tiny_base() -> Path:
 @pytest.fixture(scope="session")
 def vanilla_ckpt(bench_dir) -> Path:
     """The tiny model fine-tuned on the test benchmark (built once per code version)."""
-    from unlearn.finetune import FinetuneConfig, finetune
-    from unlearn.models import cache_dir
+    from unlearn.models.loading import cache_dir
+    from unlearn.training.finetune import FinetuneConfig, finetune
 
     out = cache_dir() / f"vanilla-tiny-{source_hash(VANILLA_SOURCES)}"
     if not (out / "relearn.json").is_file():
@@ -98,8 +108,8 @@ def vanilla_ckpt(bench_dir) -> Path:
 @pytest.fixture(scope="session")
 def tiny_run(vanilla_ckpt, tmp_path_factory) -> Path:
     """The main job on the tiny preset, starting from the cached vanilla checkpoint (run once)."""
-    from relearn_interp.main_settings import ReproduceSettings
-    from relearn_interp.reproduce import reproduce
+    from relearn_interp.main.job import reproduce
+    from relearn_interp.main.settings import ReproduceSettings
 
     work = tmp_path_factory.mktemp("run") / "tiny"
     settings = ReproduceSettings.for_preset("tiny", vanilla=str(vanilla_ckpt))

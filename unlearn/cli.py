@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from unlearn.climain import run_cli
+from unlearn.commands import run_cli
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "data": ("unlearn.commands.data", "build the fictitious-author benchmark"),

@@ -14,9 +14,9 @@ import sys
 
 import torch
 
-from unlearn.cli_types import MIXED_PRECISION
 from unlearn.devices import resolve_device
 from unlearn.errors import UserError
+from unlearn.presets import MIXED_PRECISION
 
 _warned: set[str] = set()
 

@@ -40,11 +40,6 @@ def answer_ids(tokenizer: PreTrainedTokenizerBase, answer: str, eos: bool = True
     return ids
 
 
-def continuation_ids(tokenizer: PreTrainedTokenizerBase, text: str) -> list[int]:
-    """Ids of text that continues an answer mid-way (a space-led word), without EOS."""
-    return list(tokenizer(text, add_special_tokens=False)["input_ids"])
-
-
 @dataclass
 class Example:
     """One tokenized training example: loss only on the answer tokens."""

@@ -184,14 +184,8 @@ def _changed_most(
     ]
 
 
-def compare(
-    circuits: Sequence[CheckpointCircuit],
-    tolerance: float = CHANGE_TOLERANCE,
-    share: float = SUBJECT_SHARE,
-    top_changed: int = TOP_CHANGED,
-    seed: int = 0,
-) -> dict:
-    """The numbers of the diff (JSON-ready); the first checkpoint is the reference."""
+def _check_comparable(circuits: Sequence[CheckpointCircuit]) -> None:
+    """Refuse fewer than two circuits, or circuits of other shapes or pairs than the first's."""
     if len(circuits) < 2:
         raise UserError("a circuit diff needs at least two checkpoints (--ckpt A --ckpt B)")
     reference = circuits[0]
@@ -203,20 +197,22 @@ def compare(
             )
         if circuit.heldout.pair_ids != reference.heldout.pair_ids:
             raise UserError(f"{circuit.label} was scored on other pairs than {reference.label}")
-    entity = entity_mask(reference, share)
-    circuit_edges, entity_edges = _edges(reference.keep), _edges(entity)
-    normalised = {reference.label: reference.normalised_pair_scores()}
-    not_compared = {}
-    for circuit in circuits[1:]:
-        if abs(circuit.mean_gap) < MIN_GAP:
-            not_compared[circuit.label] = "no clean-corrupted gap: scores cannot be normalised"
-        else:
-            normalised[circuit.label] = circuit.normalised_pair_scores()
 
-    def values(label: str, edges: tuple[Tensor, Tensor]) -> np.ndarray:
-        return normalised[label][:, edges[0], edges[1]].double().numpy()
 
-    result: dict = {
+def _diff_header(
+    circuits: Sequence[CheckpointCircuit],
+    entity: Tensor,
+    entity_edges: tuple[Tensor, Tensor],
+    not_compared: dict[str, str],
+    tolerance: float,
+    share: float,
+    top_changed: int,
+    seed: int,
+) -> dict:
+    """The diff's JSON before any comparison: the edge set, normalisers and settings, with empty
+    per-checkpoint sections that `compare` fills."""
+    reference, graph = circuits[0], circuits[0].selection.graph
+    return {
         "reference": reference.label,
         "checkpoints": [c.label for c in circuits],
         "units": "held-out prompt pairs",
@@ -252,6 +248,34 @@ def compare(
             "statistic": "per pair: (#weakened - #strengthened) / #edges, normalised |score| vs the reference on the same pair",
         },
     }
+
+
+def compare(
+    circuits: Sequence[CheckpointCircuit],
+    tolerance: float = CHANGE_TOLERANCE,
+    share: float = SUBJECT_SHARE,
+    top_changed: int = TOP_CHANGED,
+    seed: int = 0,
+) -> dict:
+    """The numbers of the diff (JSON-ready); the first checkpoint is the reference."""
+    _check_comparable(circuits)
+    reference = circuits[0]
+    graph = reference.selection.graph
+    entity = entity_mask(reference, share)
+    circuit_edges, entity_edges = _edges(reference.keep), _edges(entity)
+    normalised = {reference.label: reference.normalised_pair_scores()}
+    not_compared = {}
+    for circuit in circuits[1:]:
+        if abs(circuit.mean_gap) < MIN_GAP:
+            not_compared[circuit.label] = "no clean-corrupted gap: scores cannot be normalised"
+        else:
+            normalised[circuit.label] = circuit.normalised_pair_scores()
+
+    def values(label: str, edges: tuple[Tensor, Tensor]) -> np.ndarray:
+        return normalised[label][:, edges[0], edges[1]].double().numpy()
+
+    result = _diff_header(circuits, entity, entity_edges, not_compared, tolerance, share,
+                          top_changed, seed)  # fmt: skip
     theirs_all, theirs_entity = values(reference.label, circuit_edges), None
     if int(entity.sum()):
         theirs_entity = values(reference.label, entity_edges)

@@ -1,25 +1,26 @@
-"""The paper's claims (and ours), each checked by one function: statistic, paired-bootstrap CI
-over facts (or prompt pairs), the printed rule, and a three-valued verdict (../shared/CLAIMS.md).
+"""The paper's claims (and ours), one module each: statistic, paired-bootstrap CI over facts (or
+prompt pairs), the printed rule, and a three-valued verdict (../shared/CLAIMS.md).
 
-Every function takes saved results only, so `relearn-interp figures` re-checks them without a
-model. Missing inputs give a "not measured" row rather than a crash.
+A claim is one module that defines its check and a `CHECK = ClaimCheck(...)`, plus one line in
+`CLAIMS` below. Every check reads saved results only (`Evidence`), so `relearn-interp figures`
+re-checks them without a model; missing inputs give a "not measured" row rather than a crash.
 """
 
-from relearn_interp.claims.balance import claim_balance
-from relearn_interp.claims.base import Claim, Comparison
-from relearn_interp.claims.circuits import claim_circuits
-from relearn_interp.claims.distribution import claim_entropy
-from relearn_interp.claims.erasure import claim_erasure
-from relearn_interp.claims.memory import claim_memory
-from relearn_interp.claims.robustness import claim_precision
+from __future__ import annotations
 
-__all__ = [
-    "Claim",
-    "Comparison",
-    "claim_balance",
-    "claim_circuits",
-    "claim_entropy",
-    "claim_erasure",
-    "claim_memory",
-    "claim_precision",
-]
+from relearn_interp.claims import balance, circuits, distribution, erasure, memory, robustness
+from relearn_interp.claims.base import Claim, ClaimCheck, Evidence, guarded
+
+CLAIMS: tuple[ClaimCheck, ...] = (
+    distribution.CHECK,
+    memory.CHECK,
+    robustness.CHECK,
+    balance.CHECK,
+    circuits.CHECK,
+    erasure.CHECK,
+)
+
+
+def check_claims(evidence: Evidence) -> list[Claim]:
+    """Every registered claim, checked on one run's saved per-fact results, in registry order."""
+    return [guarded(lambda c=c: c.check(evidence), c.name, c.inputs) for c in CLAIMS]

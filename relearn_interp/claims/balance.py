@@ -5,14 +5,15 @@ from __future__ import annotations
 
 from relearn_interp.claims.base import (
     Claim,
+    ClaimCheck,
     Comparison,
+    Evidence,
     combined,
     compare,
-    relearn_labels,
-    reverse_labels,
     rule_text,
 )
-from relearn_interp.metric_intervals import METRICS, columns, linguistic_score
+from relearn_interp.labels import relearn_labels, reverse_labels
+from relearn_interp.metric_intervals import METRICS, columns, ls_from_columns
 from relearn_interp.statistics import paired_difference, verdict
 
 CLAIM = "At matched KFR, ReLearn keeps KRR and Linguistic Score higher than GA/NPO"
@@ -46,7 +47,7 @@ def claim_balance(evals: dict[str, dict], seed: int = 0) -> Claim:
             ls = paired_difference(
                 get["retain.LS"][relearn],
                 get["retain.LS"][name],
-                statistic=linguistic_score,
+                statistic=ls_from_columns,
                 seed=seed,
             )
             comparisons.append(Comparison(f"LS {relearn} − {name}", ls, +1, verdict(ls, +1)))
@@ -64,3 +65,10 @@ def claim_balance(evals: dict[str, dict], seed: int = 0) -> Claim:
         comparisons,
         note,
     )
+
+
+def _check(evidence: Evidence) -> Claim:
+    return claim_balance(evidence.evals, evidence.seed)
+
+
+CHECK = ClaimCheck("balance", "KRR/LS per fact", _check)

@@ -1,13 +1,16 @@
-"""What a claim is, and the shared steps of checking one: align per-fact values across
-checkpoints, bootstrap the claimed differences on one resample, apply the three-valued rule."""
+"""What a claim is, what it is checked on (`Evidence`), its registry entry (`ClaimCheck`), and the
+shared steps of checking one: align per-fact values across checkpoints, bootstrap the claimed
+differences on one resample, apply the three-valued rule."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
+from relearn_interp.erasure.judge import ErasureTable, erasure_table
 from relearn_interp.statistics import (
     VERDICT_RULE,
     Estimate,
@@ -15,21 +18,6 @@ from relearn_interp.statistics import (
     paired_difference,
     verdict,
 )
-
-REVERSE = ("ga", "npo")  # method families that unlearn by reverse optimisation
-RELEARN = "relearn"
-
-
-def family(label: str) -> str:
-    return label.split("_")[0]
-
-
-def reverse_labels(labels: list[str]) -> list[str]:
-    return [label for label in labels if family(label) in REVERSE]
-
-
-def relearn_labels(labels: list[str]) -> list[str]:
-    return [label for label in labels if family(label) == RELEARN]
 
 
 @dataclass
@@ -105,6 +93,35 @@ def rule_text(claimed: str) -> str:
 
 def not_measured(claim: str, statistic: str, why: str) -> Claim:
     return Claim(claim, statistic, "", "not measured", measured=f"could not be measured: {why}")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The saved results of one run that the claims are checked on (the forget split's lens and
+    shift), and the bootstrap seed. The erasure table is computed once, on first use, and read by
+    the erasure claim, the report's erasure table and its figures alike."""
+
+    evals: dict[str, dict]
+    lens: dict
+    shift: dict
+    circuits: dict | None
+    circuit_pairs: dict | None
+    erasure: dict | None
+    seed: int = 0
+
+    @cached_property
+    def erasure_table(self) -> ErasureTable:
+        return erasure_table(self.erasure, self.seed)
+
+
+@dataclass(frozen=True)
+class ClaimCheck:
+    """One registry entry: a claim's short name, what it is computed on (both shown when its
+    inputs are missing) and the function that checks it."""
+
+    name: str
+    inputs: str
+    check: Callable[[Evidence], Claim]
 
 
 def guarded(check: Callable[[], Claim], claim: str, statistic: str) -> Claim:

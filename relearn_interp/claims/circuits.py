@@ -15,13 +15,14 @@ import numpy as np
 
 from relearn_interp.claims.base import (
     Claim,
+    ClaimCheck,
+    Evidence,
     aligned,
     combined,
     compare,
-    relearn_labels,
-    reverse_labels,
     rule_text,
 )
+from relearn_interp.labels import relearn_labels, reverse_labels
 
 CLAIM = "ReLearn weakens the entity's edges; GA/NPO strengthen edges (a suppression pattern)"
 STATISTIC = (
@@ -77,3 +78,10 @@ def claim_circuits(diff: dict, pairs: dict, seed: int = 0) -> Claim:
         comparisons,
         note,
     )
+
+
+def _check(evidence: Evidence) -> Claim:
+    return claim_circuits(evidence.circuits, evidence.circuit_pairs, evidence.seed)
+
+
+CHECK = ClaimCheck("circuits", "net share per fact", _check)

@@ -6,13 +6,14 @@ import numpy as np
 
 from relearn_interp.claims.base import (
     Claim,
+    ClaimCheck,
+    Evidence,
     aligned,
     combined,
     compare,
-    relearn_labels,
-    reverse_labels,
     rule_text,
 )
+from relearn_interp.labels import relearn_labels, reverse_labels
 from relearn_interp.statistics import bootstrap
 
 CLAIM = "GA/NPO raise next-token entropy on forget prompts, ReLearn does not"
@@ -59,3 +60,10 @@ def claim_entropy(shift: dict, seed: int = 0) -> Claim:
         measured + " nats",
         comparisons,
     )
+
+
+def _check(evidence: Evidence) -> Claim:
+    return claim_entropy(evidence.shift, evidence.seed)
+
+
+CHECK = ClaimCheck("entropy", "shift per fact", _check)

@@ -1,31 +1,24 @@
 """Our claim beyond the paper: at matched forgetting, ReLearn's forgotten facts are harder to
 recover (logit lens, quantization, relearning) than GA/NPO's. The statistic and its bootstrap
-live with the erasure analysis (`relearn_interp.erasure.judge`); this turns them into a Claim."""
+live with the erasure analysis (`relearn_interp.erasure.judge`); this turns its comparisons into
+a Claim."""
 
 from __future__ import annotations
 
-from relearn_interp.claims.base import Claim, Comparison, rule_text
-from relearn_interp.erasure.judge import CLAIM, erasure_table
-from relearn_interp.statistics import Estimate
+from relearn_interp.claims.base import Claim, ClaimCheck, Comparison, Evidence, rule_text
+from relearn_interp.erasure.judge import CLAIM, CLAIM_STATISTIC, ErasureTable
 
 
-def claim_erasure(results: dict, seed: int = 0) -> Claim:
+def claim_erasure(table: ErasureTable) -> Claim:
     """ReLearn's recovered share of forgotten facts − each GA/NPO checkpoint's < 0."""
-    claim = erasure_table(results, seed).claim
     comparisons = [
-        Comparison(
-            f"recovered share {c['relearn']} − {c['other']}",
-            Estimate(**c["difference"]),
-            -1,
-            c["verdict"],
-        )
-        for c in claim["comparisons"]
+        Comparison(f"recovered share {c.relearn} − {c.other}", c.difference, -1, c.verdict)
+        for c in table.comparisons
     ]
     unmatched = [
-        f"{c['relearn']} − {c['other']} forgotten share "
-        f"{Estimate(**c['forgotten_difference']).fmt(2, signed=True)}"
-        for c in claim["comparisons"]
-        if not c["matched_forgetting"]
+        f"{c.relearn} − {c.other} forgotten share {c.forgotten_difference.fmt(2, signed=True)}"
+        for c in table.comparisons
+        if not c.matched_forgetting
     ]
     note = (
         "forgetting is not matched for " + "; ".join(unmatched)
@@ -34,10 +27,17 @@ def claim_erasure(results: dict, seed: int = 0) -> Claim:
     )
     return Claim(
         CLAIM[0].upper() + CLAIM[1:] + " (ours, beyond the paper)",
-        claim["statistic"],
+        CLAIM_STATISTIC,
         rule_text("each ReLearn − GA/NPO recovered share < 0"),
-        claim["verdict"],
+        table.verdict,
         "; ".join(f"{c.name} {c.estimate.fmt(3, signed=True)}" for c in comparisons),
         comparisons,
-        note if comparisons else (claim["note"] or ""),
+        note if comparisons else table.claim["note"],
     )
+
+
+def _check(evidence: Evidence) -> Claim:
+    return claim_erasure(evidence.erasure_table)
+
+
+CHECK = ClaimCheck("erasure", "recovered share per fact", _check)

@@ -7,13 +7,14 @@ import numpy as np
 
 from relearn_interp.claims.base import (
     Claim,
+    ClaimCheck,
+    Evidence,
     aligned,
     combined,
     compare,
-    relearn_labels,
-    reverse_labels,
     rule_text,
 )
+from relearn_interp.labels import relearn_labels, reverse_labels
 
 CLAIM = (
     "Under GA/NPO the gold answer disappears after the middle layers; ReLearn keeps related "
@@ -68,3 +69,10 @@ def claim_memory(lens: dict, seed: int = 0) -> Claim:
         "; ".join(f"{c.name} {c.estimate.fmt(3, signed=True)}" for c in comparisons),
         comparisons,
     )
+
+
+def _check(evidence: Evidence) -> Claim:
+    return claim_memory(evidence.lens, evidence.seed)
+
+
+CHECK = ClaimCheck("memory", "logit lens per fact", _check)

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from relearn_interp.claims.base import (
     Claim,
+    ClaimCheck,
+    Evidence,
     aligned,
     combined,
     compare,
-    relearn_labels,
-    reverse_labels,
     rule_text,
 )
+from relearn_interp.labels import relearn_labels, reverse_labels
 from relearn_interp.metric_intervals import precision_rows
 
 CLAIM = "The precision change (fp16 → bf16) lowers GA/NPO's KFR, not ReLearn's"
@@ -56,3 +57,10 @@ def claim_precision(evals: dict[str, dict], seed: int = 0) -> Claim:
         comparisons,
         note,
     )
+
+
+def _check(evidence: Evidence) -> Claim:
+    return claim_precision(evidence.evals, evidence.seed)
+
+
+CHECK = ClaimCheck("precision", "KFR per fact under rounding", _check)

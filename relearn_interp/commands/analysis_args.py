@@ -1,11 +1,16 @@
-"""Arguments and inputs shared by the analysis commands: checkpoints, data, dtype, device, outputs."""
+"""Arguments and inputs shared by the analysis commands: checkpoints, data, dtype, device, outputs
+(parsed into the typed arguments of `relearn_interp.command_args`)."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from unlearn.cli_types import POSITIVE_INT
+from unlearn.commands.arg_types import POSITIVE_INT
+
+if TYPE_CHECKING:
+    from relearn_interp.command_args import BridgeArgs, Checkpoint, DataArgs
 
 DTYPES = ("float32", "bfloat16", "float16")
 
@@ -56,23 +61,28 @@ def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def parse_checkpoint(text: str) -> tuple[str, str]:
-    """`LABEL=PATH` or a bare checkpoint (labelled by its card's method or its folder name)."""
-    from relearn_interp.load import checkpoint_label
-
+def parse_checkpoint(text: str) -> Checkpoint:
+    """`LABEL=PATH`, or a bare checkpoint (label None: its card's method or its folder name)."""
     label, sep, path = text.partition("=")
     if sep and label and "/" not in label and not Path(text).exists():
         return label, path
-    return checkpoint_label(text), text
+    return None, text
 
 
-def checkpoint_specs(texts: list[str]) -> dict[str, str]:
-    """Label -> checkpoint, refusing a label given twice."""
+def checkpoint_texts(texts: list[str]) -> tuple[Checkpoint, ...]:
+    """The `[LABEL=]CKPT` values of the command line as (label or None, checkpoint) pairs."""
+    return tuple(parse_checkpoint(text) for text in texts)
+
+
+def checkpoint_specs(checkpoints: tuple[Checkpoint, ...]) -> dict[str, str]:
+    """Label -> checkpoint (unlabelled ones named by their card or folder), refusing a label
+    given twice."""
+    from relearn_interp.load import checkpoint_label
     from unlearn.errors import UserError
 
     specs: dict[str, str] = {}
-    for text in texts:
-        label, path = parse_checkpoint(text)
+    for given, path in checkpoints:
+        label = given if given is not None else checkpoint_label(path)
         if label in specs:
             raise UserError(
                 f"two checkpoints are labelled {label!r} ({specs[label]} and {path}); name them LABEL=PATH"
@@ -81,13 +91,13 @@ def checkpoint_specs(texts: list[str]) -> dict[str, str]:
     return specs
 
 
-def load_checkpoints(specs: dict[str, str], args: argparse.Namespace) -> dict:
+def load_checkpoints(specs: dict[str, str], args: BridgeArgs) -> dict:
     """Load every checkpoint into a TransformerBridge, after checking that their tokenizers agree."""
     import torch
 
     from relearn_interp.load import load, require_same_vocab
     from unlearn.devices import resolve_device
-    from unlearn.models import load_tokenizer
+    from unlearn.models.loading import load_tokenizer
 
     device = None if args.device_map else resolve_device(args.device)
     require_same_vocab({label: load_tokenizer(path) for label, path in specs.items()})
@@ -98,7 +108,7 @@ def load_checkpoints(specs: dict[str, str], args: argparse.Namespace) -> dict:
     }
 
 
-def load_records(args: argparse.Namespace) -> tuple[list, list]:
+def load_records(args: DataArgs) -> tuple[list, list]:
     """(the analysed records, all records of the data) — the latter gives entities their other facts."""
     from relearn_interp.prompts import sample_records
     from unlearn.data.loaders import load_data
@@ -124,7 +134,7 @@ def check_top_k(models: dict, top_k: int) -> None:
             )
 
 
-def run_meta(args: argparse.Namespace, specs: dict[str, str], n_records: int, model) -> dict:
+def run_meta(args: BridgeArgs, specs: dict[str, str], n_records: int, model) -> dict:
     """What the command line adds to a result's meta: data spec, sampling, dtype and device."""
     device = (
         f"device_map={args.device_map}" if args.device_map else str(next(model.parameters()).device)

@@ -14,14 +14,23 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from unlearn.cli_types import (
+from relearn_interp.layout import CIRCUIT_PAIRS, CIRCUIT_RESULTS
+from unlearn.commands.arg_types import (
     NON_NEGATIVE_INT,
     POSITIVE_INT,
     finite_float,
     float_in,
     fraction_list,
 )
+
+if TYPE_CHECKING:
+    import torch
+
+    from relearn_interp.circuits.pairs import PairSet
+    from relearn_interp.circuits.pipeline import CircuitSettings
+    from relearn_interp.command_args import CircuitArgs, CircuitOptions
 
 METHODS = ("eap-ig", "eap")
 METRICS = ("auto", "logit_diff", "prob_diff", "answer_logprob", "kl")
@@ -31,7 +40,15 @@ MIB_GRID_TEXT = "0.001,0.002,0.005,0.01,0.02,0.05,0.1,0.2,0.5,1"
 
 
 def add_circuit_arguments(parser: argparse.ArgumentParser) -> None:
-    """Pairs, scoring, sizing and run options shared with circuit-diff."""
+    """Pairs, scoring, sizing and run options shared with circuit-diff (`CircuitOptions`)."""
+    _add_pair_arguments(parser)
+    _add_scoring_arguments(parser)
+    _add_sizing_arguments(parser)
+    _add_run_arguments(parser)
+
+
+def _add_pair_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where the prompt pairs come from: entities of a data set, or a CSV."""
     pairs = parser.add_argument_group("pairs")
     pairs.add_argument(
         "--entity",
@@ -71,6 +88,10 @@ def add_circuit_arguments(parser: argparse.ArgumentParser) -> None:
     pairs.add_argument(
         "--max-pairs", type=POSITIVE_INT, help="keep at most this many pairs (whole facts, seeded)"
     )
+
+
+def _add_scoring_arguments(parser: argparse.ArgumentParser) -> None:
+    """The output folder, and how edges are scored."""
     parser.add_argument("--out", required=True, help="output folder")
     parser.add_argument(
         "--method", choices=METHODS, default="eap-ig", help="edge attribution method"
@@ -88,6 +109,10 @@ def add_circuit_arguments(parser: argparse.ArgumentParser) -> None:
         help="auto: logit_diff when pairs know the corrupted gold (fact triples, CSV), else "
         "answer_logprob (the clean answer's target tokens); kl needs --method eap-ig",
     )
+
+
+def _add_sizing_arguments(parser: argparse.ArgumentParser) -> None:
+    """How big the circuit is: the target faithfulness on MIB's grid, or a fixed size."""
     sizing = parser.add_argument_group("circuit size")
     sizing.add_argument(
         "--target",
@@ -113,6 +138,10 @@ def add_circuit_arguments(parser: argparse.ArgumentParser) -> None:
     sizing.add_argument(
         "--threshold", type=finite_float, help="fix the circuit as the edges with |score| >= T"
     )
+
+
+def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
+    """Batching, memory, dtype, device, seed and overwriting."""
     parser.add_argument(
         "--batch-size", type=POSITIVE_INT, default=8, help="prompt pairs per forward pass"
     )
@@ -149,8 +178,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add_circuit_arguments(parser)
 
 
-def settings_from(args: argparse.Namespace):
-    """CircuitSettings from the command line (argparse has checked each number's range)."""
+def settings_from(args: CircuitOptions) -> CircuitSettings:
+    """CircuitSettings from the command's arguments (argparse has checked each number's range)."""
     from relearn_interp.circuits.pipeline import CircuitSettings
     from unlearn.errors import UserError
 
@@ -188,7 +217,8 @@ def partner_names(text: str | None) -> list[str]:
     return [name.strip() for name in text.split(",") if name.strip()]
 
 
-def pairs_from(args: argparse.Namespace, tokenizer, settings):
+def pairs_from(args: CircuitOptions, tokenizer, settings: CircuitSettings) -> PairSet:
+    """The prompt pairs the arguments ask for (entities of --data, or a CSV)."""
     from relearn_interp.circuits.pipeline import build_pairs
 
     return build_pairs(
@@ -227,13 +257,21 @@ def summary(label: str, values: dict) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from relearn_interp.circuits.draw import draw
+    from relearn_interp.command_args import CircuitArgs, from_namespace
+
+    return execute(from_namespace(CircuitArgs, args))
+
+
+def execute(args: CircuitArgs) -> int:
+    """Run the command from its typed arguments."""
     from relearn_interp.circuits.export import circuit_graph, save_graph
     from relearn_interp.circuits.pipeline import find_circuit
-    from relearn_interp.circuits.results import circuit_meta, circuit_values, draw_curve
+    from relearn_interp.circuits.results import circuit_meta, circuit_values
     from relearn_interp.load import checkpoint_label, load
+    from relearn_interp.plots.circuit import draw
+    from relearn_interp.plots.faithfulness import draw_curve
     from unlearn.io import atomic_dir, write_json
-    from unlearn.models import load_tokenizer
+    from unlearn.models.loading import load_tokenizer
 
     settings = settings_from(args)
     dtype, device = model_device(args)
@@ -244,8 +282,8 @@ def run(args: argparse.Namespace) -> int:
         circuit = find_circuit(model, label, pairs, settings)
         values = circuit_values(circuit, settings)
         meta = circuit_meta(args.ckpt, pairs, settings, model, values["metric"]["name"])
-        write_json(tmp / "circuit.json", {"meta": meta, "values": values})
-        write_json(tmp / "pairs.json", pairs.to_json())
+        write_json(tmp / CIRCUIT_RESULTS, {"meta": meta, "values": values})
+        write_json(tmp / CIRCUIT_PAIRS, pairs.to_json())
         circuit.selection.save(tmp / "scores.npz")
         graph = circuit_graph(circuit.selection, circuit.keep)
         save_graph(graph, tmp / "graph")
@@ -264,7 +302,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def model_device(args: argparse.Namespace):
+def model_device(args: CircuitOptions) -> tuple[torch.dtype, torch.device]:
     """dtype and device from --dtype/--device (default: cuda when available), checked up front."""
     import torch
 

@@ -16,9 +16,14 @@ Example: relearn-interp circuit-diff --ckpt ckpt/vanilla --ckpt ckpt/relearn --c
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from relearn_interp.commands.circuit import add_circuit_arguments
-from unlearn.cli_types import float_in
+from relearn_interp.layout import CIRCUIT_DIFF_RESULTS, CIRCUIT_PAIRS
+from unlearn.commands.arg_types import float_in
+
+if TYPE_CHECKING:
+    from relearn_interp.command_args import CircuitDiffArgs
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -46,22 +51,32 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from relearn_interp.command_args import CircuitDiffArgs, from_namespace
+    from relearn_interp.commands.analysis_args import checkpoint_texts
+
+    checkpoints = checkpoint_texts(args.ckpt)
+    return execute(from_namespace(CircuitDiffArgs, args, checkpoints=checkpoints))
+
+
+def execute(args: CircuitDiffArgs) -> int:
+    """Run the command from its typed arguments (the command line's, or a child process's)."""
     import gc
 
     from relearn_interp.circuits.diff import compare
-    from relearn_interp.circuits.diff_figure import draw_changes, draw_whole
     from relearn_interp.circuits.export import circuit_graph, save_graph
     from relearn_interp.circuits.pipeline import find_circuit
-    from relearn_interp.circuits.results import circuit_meta, circuit_values, draw_curve
+    from relearn_interp.circuits.results import circuit_meta, circuit_values
     from relearn_interp.commands.analysis_args import checkpoint_specs
     from relearn_interp.commands.circuit import model_device, pairs_from, settings_from, summary
     from relearn_interp.load import load, require_same_vocab
+    from relearn_interp.plots.circuit_diff import draw_changes, draw_whole
+    from relearn_interp.plots.faithfulness import draw_curve
     from unlearn.errors import UserError
     from unlearn.io import atomic_dir, write_json
-    from unlearn.models import load_tokenizer
+    from unlearn.models.loading import load_tokenizer
 
     settings = settings_from(args)
-    specs = checkpoint_specs(args.ckpt)
+    specs = checkpoint_specs(args.checkpoints)
     if len(specs) < 2:
         raise UserError("circuit-diff needs at least two checkpoints: --ckpt A --ckpt B")
     dtype, device = model_device(args)
@@ -83,10 +98,10 @@ def run(args: argparse.Namespace) -> int:
         numbers = compare(circuits, args.tolerance, args.subject_share, seed=settings.seed)
         meta = {**metas[first_label], "model": specs, "per_checkpoint": metas}
         write_json(
-            tmp / "circuit_diff.json",
+            tmp / CIRCUIT_DIFF_RESULTS,
             {"meta": meta, "values": {"diff": numbers, "circuits": values}},
         )
-        write_json(tmp / "pairs.json", pairs.to_json())
+        write_json(tmp / CIRCUIT_PAIRS, pairs.to_json())
         (tmp / "scores").mkdir()
         for circuit in circuits:
             save_graph(

@@ -12,9 +12,11 @@ Example: relearn-interp erasure --base vanilla=ckpt/vanilla --ckpt ga=ckpt/ga --
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
+from relearn_interp import layout
 from relearn_interp.commands.analysis_args import add_base_and_checkpoints, add_data_arguments
-from unlearn.cli_types import (
+from unlearn.commands.arg_types import (
     NON_NEGATIVE_INT,
     POSITIVE_INT,
     add_mixed_precision,
@@ -22,7 +24,12 @@ from unlearn.cli_types import (
     positive_float,
 )
 
-RESULTS = "erasure.json"
+if TYPE_CHECKING:
+    from relearn_interp.command_args import ErasureArgs
+    from relearn_interp.erasure.judge import ErasureTable
+    from relearn_interp.erasure.pipeline import ErasureSettings
+
+RESULTS = layout.ERASURE_RESULTS  # the results file this command writes
 FIGURES = ("erasure_patching", "erasure_recovery")
 
 
@@ -87,25 +94,21 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from relearn_interp.command_args import ErasureArgs, from_namespace
+    from relearn_interp.commands.analysis_args import checkpoint_texts
+
+    checkpoints = checkpoint_texts([args.base, *args.ckpt])
+    return execute(from_namespace(ErasureArgs, args, checkpoints=checkpoints))
+
+
+def erasure_settings(args: ErasureArgs, mixed_precision: str) -> ErasureSettings:
+    """The probes' settings from the command's arguments (`mixed_precision` resolved), checked."""
     from dataclasses import replace
 
-    from relearn_interp.commands.analysis_args import checkpoint_specs, load_records
-    from relearn_interp.erasure.judge import erasure_table
-    from relearn_interp.erasure.pipeline import ErasureSettings, Model, erasure
+    from relearn_interp.erasure.pipeline import ErasureSettings
     from relearn_interp.erasure.recall_probes import GENERATION
     from relearn_interp.erasure.relearning import RelearnSettings
-    from relearn_interp.load import require_same_vocab
-    from relearn_interp.plots.erasure import plot_erasure
-    from unlearn.data.loaders import load_data
-    from unlearn.devices import check_on_device, resolve_device
-    from unlearn.errors import UserError
-    from unlearn.eval.lineage import default_relearn_lr
-    from unlearn.io import atomic_dir, write_json
-    from unlearn.models import load_model, load_tokenizer
-    from unlearn.precision import precision_record, resolve_mixed_precision
 
-    device = resolve_device(args.device)
-    mixed_precision = resolve_mixed_precision(args.mixed_precision, device)
     settings = ErasureSettings(
         top_k=args.top_k,
         variants=tuple(dict.fromkeys(args.variants)),
@@ -124,7 +127,28 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
     )
     settings.check()
-    specs = checkpoint_specs([args.base, *args.ckpt])
+    return settings
+
+
+def execute(args: ErasureArgs) -> int:
+    """Run the command from its typed arguments (the command line's, or a child process's)."""
+    from relearn_interp.commands.analysis_args import checkpoint_specs, load_records
+    from relearn_interp.erasure.judge import erasure_table
+    from relearn_interp.erasure.pipeline import Model, erasure
+    from relearn_interp.load import require_same_vocab
+    from relearn_interp.plots.erasure import plot_erasure
+    from unlearn.data.loaders import load_data
+    from unlearn.devices import check_on_device, resolve_device
+    from unlearn.errors import UserError
+    from unlearn.io import atomic_dir, write_json
+    from unlearn.models.loading import load_model, load_tokenizer
+    from unlearn.precision import precision_record, resolve_mixed_precision
+    from unlearn.training.attack import default_relearn_lr
+
+    device = resolve_device(args.device)
+    mixed_precision = resolve_mixed_precision(args.mixed_precision, device)
+    settings = erasure_settings(args, mixed_precision)
+    specs = checkpoint_specs(args.checkpoints)
     base_label = next(iter(specs))
 
     def load(label: str, spec: str) -> Model:
@@ -160,15 +184,20 @@ def run(args: argparse.Namespace) -> int:
         results["values"]["judgements"] = table.judgements
         results["values"]["claim"] = table.claim
         write_json(tmp / RESULTS, results)
-        plot_erasure(results, tmp)
-    for row in table.rows:
-        recovered, depth = row["any"], row["depth"]
-        depth_text = f"{depth['value']:.2f}" if depth else "n/a"
-        print(
-            f"{row['checkpoint']}: {row['judgement']}; forgot {row['forgotten']['value']:.0%} of "
-            f"{row['n_facts']} facts, {recovered['value']:.0%} of those recovered by some probe, "
-            f"patching depth {depth_text}"
-        )
-    print(f"claim: {table.claim['claim']}: {table.claim['verdict']}")
+        plot_erasure(results, table, tmp)
+    print_summary(table)
     print(f"wrote {RESULTS} and {len(FIGURES)} figures (PNG+PDF) to {args.out}")
     return 0
+
+
+def print_summary(table: ErasureTable) -> None:
+    """One line per checkpoint (judgement, forgotten and recovered shares, depth), then the claim."""
+    for label, estimates in table.estimates.items():
+        recovered, depth = estimates["any"], estimates["depth"]
+        depth_text = f"{depth.value:.2f}" if depth else "n/a"
+        print(
+            f"{label}: {table.judgements[label]}; forgot {estimates['forgotten'].value:.0%} of "
+            f"{table.n_facts[label]} facts, {recovered.value:.0%} of those recovered by some "
+            f"probe, patching depth {depth_text}"
+        )
+    print(f"claim: {table.claim['claim']}: {table.claim['verdict']}")

@@ -20,8 +20,8 @@ def check_run_summary(results: Path) -> None:
     """Refuse a run.json that `redraw` cannot use, in one line naming the bad field, before drawing."""
     from dataclasses import MISSING, fields
 
-    from relearn_interp.main_settings import ReproduceSettings
-    from relearn_interp.reproduce import RUN_FILE
+    from relearn_interp.layout import RUN_FILE
+    from relearn_interp.main.settings import LEGACY_SETTINGS, ReproduceSettings
     from unlearn.errors import UserError
     from unlearn.eval.results_file import RunSummary, check_shape
     from unlearn.io import read_json
@@ -35,7 +35,7 @@ def check_run_summary(results: Path) -> None:
         for f in fields(ReproduceSettings)
         if f.default is MISSING and f.default_factory is MISSING
     }
-    unknown = sorted(set(info["settings"]) - known)
+    unknown = sorted(set(info["settings"]) - known - set(LEGACY_SETTINGS))
     missing = sorted(required - set(info["settings"]))
     if unknown or missing:
         problem = f"unknown key(s) {', '.join(unknown)}" if unknown else ""
@@ -49,7 +49,7 @@ def check_run_summary(results: Path) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from relearn_interp.reproduce import redraw
+    from relearn_interp.main.job import redraw
     from unlearn.outputs import writable_parent
 
     results = Path(args.results)

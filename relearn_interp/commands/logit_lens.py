@@ -10,11 +10,16 @@ Example: relearn-interp logit-lens --ckpt ckpt/vanilla --ckpt ga=ckpt/ga --data 
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
+from relearn_interp import layout
 from relearn_interp.commands.analysis_args import add_common_arguments
-from unlearn.cli_types import POSITIVE_INT
+from unlearn.commands.arg_types import POSITIVE_INT
 
-RESULTS = "logit_lens.json"
+if TYPE_CHECKING:
+    from relearn_interp.command_args import LensArgs
+
+RESULTS = layout.LENS_RESULTS  # the results file this command writes
 FIGURES = ("logit_lens_layers", "logit_lens_heatmap")
 FULL_HEATMAP = "logit_lens_heatmap_full"
 
@@ -77,6 +82,14 @@ def parse_layers(text: str | None) -> list[int] | None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from relearn_interp.command_args import LensArgs, from_namespace
+    from relearn_interp.commands.analysis_args import checkpoint_texts
+
+    return execute(from_namespace(LensArgs, args, checkpoints=checkpoint_texts(args.ckpt)))
+
+
+def execute(args: LensArgs) -> int:
+    """Run the command from its typed arguments (the command line's, or a child process's)."""
     from relearn_interp.commands.analysis_args import (
         check_top_k,
         checkpoint_specs,
@@ -84,12 +97,12 @@ def run(args: argparse.Namespace) -> int:
         load_records,
         run_meta,
     )
-    from relearn_interp.lens import logit_lens
+    from relearn_interp.lens.run import logit_lens
     from relearn_interp.plots.lens import plot_logit_lens
     from unlearn.io import atomic_dir, write_json
 
     layers = parse_layers(args.layers)
-    specs = checkpoint_specs(args.ckpt)
+    specs = checkpoint_specs(args.checkpoints)
     with atomic_dir(args.out, overwrite=args.overwrite) as tmp:
         records, all_records = load_records(args)
         models = load_checkpoints(specs, args)

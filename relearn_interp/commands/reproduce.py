@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-from unlearn.cli_types import add_mixed_precision, int_between
+from unlearn.commands.arg_types import add_mixed_precision, int_between
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -42,8 +42,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from relearn_interp.main_settings import ReproduceSettings
-    from relearn_interp.reproduce import reproduce
+    from relearn_interp.main.job import reproduce
+    from relearn_interp.main.settings import ReproduceSettings
 
     methods = tuple(m.strip() for m in args.methods.split(",")) if args.methods else None
     settings = ReproduceSettings.for_preset(

@@ -9,11 +9,16 @@ Example: relearn-interp shift --base ckpt/vanilla --ckpt ckpt/ga --ckpt ckpt/rel
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
+from relearn_interp import layout
 from relearn_interp.commands.analysis_args import add_base_and_checkpoints, add_common_arguments
-from unlearn.cli_types import int_at_least
+from unlearn.commands.arg_types import int_at_least
 
-RESULTS = "shift.json"
+if TYPE_CHECKING:
+    from relearn_interp.command_args import ShiftArgs
+
+RESULTS = layout.SHIFT_RESULTS  # the results file this command writes
 FIGURES = ("shift_entropy", "shift_rank", "shift_mass")
 
 
@@ -33,6 +38,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from relearn_interp.command_args import ShiftArgs, from_namespace
+    from relearn_interp.commands.analysis_args import checkpoint_texts
+
+    checkpoints = checkpoint_texts([args.base, *args.ckpt])
+    return execute(from_namespace(ShiftArgs, args, checkpoints=checkpoints))
+
+
+def execute(args: ShiftArgs) -> int:
+    """Run the command from its typed arguments (the command line's, or a child process's)."""
     from relearn_interp.commands.analysis_args import (
         check_top_k,
         checkpoint_specs,
@@ -44,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     from relearn_interp.shift import distribution_shift
     from unlearn.io import atomic_dir, write_json
 
-    specs = checkpoint_specs([args.base, *args.ckpt])
+    specs = checkpoint_specs(args.checkpoints)
     base_label = next(iter(specs))
     with atomic_dir(args.out, overwrite=args.overwrite) as tmp:
         records, all_records = load_records(args)

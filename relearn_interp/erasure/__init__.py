@@ -2,5 +2,6 @@
 model before unlearning: lens recovery, patching depth, relearning and quantization (docs/erasure.md).
 
 `pipeline.erasure` runs them and returns one results dict; `judge.erasure_table` turns it into the
-report's table, judgements and claim verdict.
+report's table, judgements and the claim's comparisons, computed once (the Claim row itself:
+`relearn_interp.claims.erasure`).
 """

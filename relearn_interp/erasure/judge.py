@@ -1,6 +1,7 @@
 """From an erasure results JSON to the report's table: recovery shares with 95% CIs, the erased /
-suppressed judgement of each checkpoint, and the verdict of the claim "at matched forgetting,
-ReLearn's forgotten facts are harder to recover than GA/NPO's".
+suppressed judgement of each checkpoint, and the comparisons behind the claim "at matched
+forgetting, ReLearn's forgotten facts are harder to recover than GA/NPO's" (its Claim row:
+`relearn_interp.claims.erasure`). A checkpoint's family is its label's `Method.family`.
 
 Every interval is the shared paired bootstrap over facts (`relearn_interp.statistics`): a share of
 the forgotten facts is a ratio of per-fact sums (recovered / forgotten, as [2, n] columns), and
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from jaxtyping import Float
 
+from relearn_interp.labels import relearn_labels, reverse_labels
 from relearn_interp.statistics import (
     VERDICT_RULE,
     Estimate,
@@ -35,6 +37,10 @@ JUDGEMENT_RULE = (
     "otherwise; nothing forgotten: the checkpoint recalls every fact the base model recalls"
 )
 CLAIM = "at matched forgetting, ReLearn's forgotten facts are harder to recover than GA/NPO's"
+CLAIM_STATISTIC = (
+    "share of forgotten facts recovered by any probe: ReLearn minus GA/NPO (claimed negative); "
+    "matched_forgetting: the CI of the forgotten-share difference holds 0"
+)
 
 
 def share_columns(per_fact: dict, probe: str) -> tuple[np.ndarray, np.ndarray]:
@@ -96,30 +102,80 @@ def judge(estimates: dict[str, Estimate | None]) -> str:
     return "undecided"
 
 
-def _family(label: str) -> str:
-    return label.lower().split("_")[0]
+@dataclass(frozen=True)
+class RecoveryComparison:
+    """ReLearn's recovered share of forgotten facts minus one GA/NPO checkpoint's (claimed < 0),
+    beside the difference of their forgotten shares (forgetting is matched when its CI holds 0)."""
+
+    relearn: str
+    other: str
+    difference: Estimate
+    verdict: Verdict
+    forgotten_difference: Estimate
+
+    @property
+    def matched_forgetting(self) -> bool:
+        return self.forgotten_difference.low <= 0 <= self.forgotten_difference.high
+
+    def to_json(self) -> dict:
+        return {
+            "relearn": self.relearn,
+            "other": self.other,
+            "difference": self.difference.to_json(),
+            "verdict": self.verdict,
+            "forgotten_difference": self.forgotten_difference.to_json(),
+            "matched_forgetting": self.matched_forgetting,
+        }
 
 
 @dataclass
 class ErasureTable:
-    """The report's erasure table, judgements and claim row."""
+    """Each checkpoint's probe estimates and judgement, and the claim's comparisons: computed once
+    from an erasure results JSON, read by the report's table, its figures and the claim."""
 
-    rows: list[dict]
+    estimates: dict[str, dict[str, Estimate | None]]  # label -> probe -> recovered share
+    n_facts: dict[str, int]
     judgements: dict[str, str]
-    claim: dict
+    comparisons: list[RecoveryComparison]
     rules: dict[str, str] = field(
         default_factory=lambda: {"judgement": JUDGEMENT_RULE, "verdict": VERDICT_RULE}
     )
 
+    @property
+    def rows(self) -> list[dict]:
+        """One JSON row per checkpoint: its estimates (`{value, low, high, n}`) and judgement."""
+        return [
+            {
+                "checkpoint": label,
+                "n_facts": self.n_facts[label],
+                **{k: (v.to_json() if v is not None else None) for k, v in estimates.items()},
+                "judgement": self.judgements[label],
+            }
+            for label, estimates in self.estimates.items()
+        ]
 
-def claim_verdict(results: dict, seed: int = 0) -> dict:
+    @property
+    def verdict(self) -> Verdict:
+        return combine([c.verdict for c in self.comparisons])
+
+    @property
+    def claim(self) -> dict:
+        """The claim's verdict as erasure.json stores it (`values.claim`)."""
+        return {
+            "claim": CLAIM,
+            "statistic": CLAIM_STATISTIC,
+            "comparisons": [c.to_json() for c in self.comparisons],
+            "verdict": self.verdict,
+            "note": None if self.comparisons else "no ReLearn and GA/NPO checkpoints to compare",
+        }
+
+
+def recovery_comparisons(results: dict, seed: int = 0) -> list[RecoveryComparison]:
     """ReLearn's recovered share of forgotten facts minus each GA/NPO checkpoint's (claimed < 0)."""
     checkpoints = results["values"]["checkpoints"]
-    ours = [label for label in checkpoints if _family(label) == "relearn"]
-    theirs = [label for label in checkpoints if _family(label) in ("ga", "npo")]
     comparisons = []
-    for mine in ours:
-        for other in theirs:
+    for mine in relearn_labels(list(checkpoints)):
+        for other in reverse_labels(list(checkpoints)):
             a, b = checkpoints[mine]["per_fact"], checkpoints[other]["per_fact"]
             difference = paired_ratio_difference(
                 share_columns(a, "any"), share_columns(b, "any"), seed
@@ -130,38 +186,16 @@ def claim_verdict(results: dict, seed: int = 0) -> dict:
                 seed,
             )
             comparisons.append(
-                {
-                    "relearn": mine,
-                    "other": other,
-                    "difference": difference.to_json(),
-                    "verdict": verdict(difference, -1),
-                    "forgotten_difference": forgetting.to_json(),
-                    "matched_forgetting": forgetting.low <= 0 <= forgetting.high,
-                }
+                RecoveryComparison(mine, other, difference, verdict(difference, -1), forgetting)
             )
-    overall: Verdict = combine([c["verdict"] for c in comparisons])
-    return {
-        "claim": CLAIM,
-        "statistic": "share of forgotten facts recovered by any probe: ReLearn minus GA/NPO "
-        "(claimed negative); matched_forgetting: the CI of the forgotten-share difference holds 0",
-        "comparisons": comparisons,
-        "verdict": overall,
-        "note": None if comparisons else "no ReLearn and GA/NPO checkpoints to compare",
-    }
+    return comparisons
 
 
 def erasure_table(results: dict, seed: int = 0) -> ErasureTable:
-    """Table rows (one per checkpoint, Estimates as JSON), judgements and the claim's verdict."""
-    rows, judgements = [], {}
+    """Probe estimates and judgement of every checkpoint, and the claim's comparisons."""
+    estimates, n_facts, judgements = {}, {}, {}
     for label, values in results["values"]["checkpoints"].items():
-        estimates = probe_estimates(values["per_fact"], seed)
-        judgements[label] = judge(estimates)
-        rows.append(
-            {
-                "checkpoint": label,
-                "n_facts": len(values["per_fact"]["forgotten"]),
-                **{k: (v.to_json() if v is not None else None) for k, v in estimates.items()},
-                "judgement": judgements[label],
-            }
-        )
-    return ErasureTable(rows, judgements, claim_verdict(results, seed))
+        estimates[label] = probe_estimates(values["per_fact"], seed)
+        n_facts[label] = len(values["per_fact"]["forgotten"])
+        judgements[label] = judge(estimates[label])
+    return ErasureTable(estimates, n_facts, judgements, recovery_comparisons(results, seed))

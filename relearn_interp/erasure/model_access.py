@@ -2,9 +2,9 @@
 
 The erasure probes patch with a key/value cache (a patched run recomputes only the positions from
 the first patched one on), which TransformerLens' TransformerBridge does not offer: its attention
-leaves `past_key_values` empty. So they run the plain model of `unlearn.models.load_model`.
+leaves `past_key_values` empty. So they run the plain model of `unlearn.models.loading.load_model`.
 Block l's output here is TransformerLens' `blocks.{l}.hook_resid_post`, and `decode_block_output`
-is the logit lens of `relearn_interp.lens.decode_residual` (final norm, unembedding, and the final
+is the logit lens of `relearn_interp.lens.decode.decode_residual` (final norm, unembedding, and the final
 logit soft-cap of models that have one, e.g. Gemma-2; a test checks that the two agree). The probes
 read only *ranks* through it, which no monotone final-logit transform (soft cap, logit scaling)
 changes; log-probabilities come from the model's own forward pass.

@@ -40,8 +40,8 @@ from relearn_interp.erasure.targets import FactTarget, build_targets
 from relearn_interp.load import require_same_vocab
 from unlearn.data.records import QARecord
 from unlearn.errors import UserError
-from unlearn.eval.generate import GenerationConfig
 from unlearn.io import hash_json, versions
+from unlearn.recall.generation import GenerationConfig
 
 PATCHING_BACKEND = (
     "activation patching of block outputs (blocks.{l}.hook_resid_post) on plain Hugging Face "
@@ -315,7 +315,7 @@ def _meta(base: Model, plan: Plan, settings: ErasureSettings, results: dict[str,
             "lens": LENS_BACKEND,
             "patching": PATCHING_BACKEND,
             "quantization": quantization_backend(settings.bits),
-            "relearning": "full fine-tuning (unlearn.finetune.train_sft) of a float32 copy, "
+            "relearning": "full fine-tuning (unlearn.training.attack.relearn) of a float32 copy, "
             f"{relearn.steps} steps of {relearn.batch_size} records, "
             f"{relearn.mixed_precision} autocast",
             "target": "the fact object's first informative token (first token that differs from "

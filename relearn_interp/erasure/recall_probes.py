@@ -1,7 +1,7 @@
 """Recall under attack: greedy generation scored by the project's recall matcher, in float32, with
 the weights as they are or quantized (simulated int8/int4 round-to-nearest).
 
-Recall goes through the `unlearn.eval.recall` module (not a copy of its matcher), so every change
+Recall goes through the `unlearn.recall.recall` module (not a copy of its matcher), so every change
 to what counts as stating the fact applies here too. Generation runs without autocast, on the
 float32 weights the pipeline loads: bfloat16 is itself a precision attack (`unlearn eval
 --precisions`) and would confound the others.
@@ -15,14 +15,14 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from unlearn.data.records import QARecord
 from unlearn.errors import UserError
-from unlearn.eval import recall as recall_module
-from unlearn.eval.generate import GenerationConfig
 from unlearn.eval.robustness import QUANT_BITS, quantization_name, quantize_weights
+from unlearn.recall import recall as recall_module
+from unlearn.recall.generation import GenerationConfig
 
 # Every fact in one batch: decoding is memory-bound on a CPU, so fewer, wider steps are faster.
 GENERATION = GenerationConfig(batch_size=64)
 RECALL_BACKEND = (
-    "unlearn.eval.recall.fact_recall: greedy answer (float32) states the gold object "
+    "unlearn.recall.recall.fact_recall: greedy answer (float32) states the gold object "
     "(the project's matcher; exact-string matching counts near misses as forgotten)"
 )
 

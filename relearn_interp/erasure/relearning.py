@@ -11,7 +11,6 @@ apart from recovery by relearning related facts.
 
 from __future__ import annotations
 
-import copy
 import random
 from dataclasses import dataclass
 
@@ -19,7 +18,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from unlearn.data.records import QARecord
 from unlearn.errors import UserError
-from unlearn.eval.robustness import split_halves
+from unlearn.training.attack import relearn, split_halves
 
 
 @dataclass(frozen=True)
@@ -87,20 +86,11 @@ def fine_tune(
     settings: RelearnSettings,
     lr: float,
 ) -> tuple[PreTrainedModel, list[float]]:
-    """A fine-tuned float32 copy of `model` (`settings.steps` full steps) and its step losses."""
-    from unlearn.finetune import FinetuneConfig, train_sft
-
+    """A fine-tuned float32 copy of `model` (`settings.steps` full steps) and its step losses:
+    the one relearning attack (`unlearn.training.attack.relearn`), one epoch over the stream."""
     if not records:
         raise UserError("the relearning attack needs records to train on; got none")
     batch = min(settings.batch_size, len(records))
-    config = FinetuneConfig(
-        epochs=1,
-        lr=lr,
-        batch_size=batch,
-        warmup_ratio=0.0,
-        seed=settings.seed,
-        mixed_precision=settings.mixed_precision,
-        general_facts=False,
-    )
     stream = training_stream(records, RelearnSettings(**{**settings.__dict__, "batch_size": batch}))
-    return train_sft(copy.deepcopy(model).float(), tokenizer, stream, config)
+    return relearn(model, tokenizer, stream, epochs=1, lr=lr, batch_size=batch,
+                   seed=settings.seed, mixed_precision=settings.mixed_precision)  # fmt: skip

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
-from relearn_interp.style import apply_style, method_colour, order_methods, save_figure
+from relearn_interp.plots.style import apply_style, method_colour, order_methods, save_figure
 
 
 def plot_dose(cards: dict[str, dict], out_stem: str | Path) -> list[Path]:

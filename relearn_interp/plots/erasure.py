@@ -9,8 +9,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
-from relearn_interp.erasure.judge import erasure_table
-from relearn_interp.style import apply_style, method_colour, order_methods, save_figure
+from relearn_interp.erasure.judge import ErasureTable
+from relearn_interp.plots.style import apply_style, method_colour, order_methods, save_figure
 
 DIRECTIONS = (
     ("restore_share", "base → checkpoint: share of the gap restored"),
@@ -64,23 +64,19 @@ def plot_patching_curves(results: dict, out_stem: str | Path, variant: str = "sl
     return save_figure(fig, out_stem)
 
 
-def plot_recovery(results: dict, out_stem: str | Path) -> list[Path]:
+def plot_recovery(erasure: ErasureTable, out_stem: str | Path) -> list[Path]:
     """Share of forgotten facts each probe recovers, per checkpoint, with 95% CIs."""
     apply_style()
-    table = {row["checkpoint"]: row for row in erasure_table(results).rows}
-    labels = [
-        label for label in order_methods(list(table)) if table[label]["forgotten"]["value"] > 0
-    ]
+    table = erasure.estimates
+    labels = [label for label in order_methods(list(table)) if table[label]["forgotten"].value > 0]
     probes = [p for p in PROBE_LABELS if all(table[label].get(p) for label in labels)]
     fig, ax = plt.subplots(figsize=(2.5 + len(probes) * (0.5 + 0.32 * max(1, len(labels))), 4.4))
     width = 0.8 / max(1, len(labels))
     for k, label in enumerate(labels):
         values = [table[label][p] for p in probes]
         centres = np.arange(len(probes)) + (k - (len(labels) - 1) / 2) * width
-        means = np.asarray([v["value"] for v in values])
-        errors = np.asarray(
-            [[m - v["low"], v["high"] - m] for m, v in zip(means, values, strict=True)]
-        ).T
+        means = np.asarray([v.value for v in values])
+        errors = np.asarray([[m - v.low, v.high - m] for m, v in zip(means, values, strict=True)]).T
         ax.bar(
             centres,
             means,
@@ -101,10 +97,13 @@ def plot_recovery(results: dict, out_stem: str | Path) -> list[Path]:
     return save_figure(fig, out_stem)
 
 
-def plot_erasure(results: dict, out_dir: str | Path, prefix: str = "erasure") -> list[Path]:
-    """Every erasure figure into `out_dir` (PNG and PDF each)."""
+def plot_erasure(
+    results: dict, erasure: ErasureTable, out_dir: str | Path, prefix: str = "erasure"
+) -> list[Path]:
+    """Every erasure figure into `out_dir` (PNG and PDF each), from the results and their table
+    (`relearn_interp.erasure.judge.erasure_table`)."""
     out_dir = Path(out_dir)
     variant = results["meta"]["settings"]["variants"][0]
     written = plot_patching_curves(results, out_dir / f"{prefix}_patching", variant)
-    written += plot_recovery(results, out_dir / f"{prefix}_recovery")
+    written += plot_recovery(erasure, out_dir / f"{prefix}_recovery")
     return written

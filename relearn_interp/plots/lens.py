@@ -11,8 +11,8 @@ from matplotlib.ticker import MaxNLocator
 
 from relearn_interp.plots.intervals import column_estimates
 from relearn_interp.plots.lens_grid import plot_lens_heatmap, short_token
+from relearn_interp.plots.style import apply_style, method_colour, order_methods, save_figure
 from relearn_interp.statistics import Estimate
-from relearn_interp.style import apply_style, method_colour, order_methods, save_figure
 
 __all__ = ["plot_lens_heatmap", "plot_lens_layers", "plot_logit_lens", "short_token", "site_bands"]
 

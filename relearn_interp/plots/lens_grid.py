@@ -21,7 +21,7 @@ import numpy as np
 from matplotlib.collections import PatchCollection
 from matplotlib.patches import Rectangle
 
-from relearn_interp.style import (
+from relearn_interp.plots.style import (
     apply_style,
     method_colour,
     order_methods,

@@ -10,8 +10,8 @@ import numpy as np
 
 from relearn_interp.metric_intervals import precision_rows
 from relearn_interp.plots.intervals import column_estimates, points, yerr
+from relearn_interp.plots.style import apply_style, method_colour, order_methods, save_figure
 from relearn_interp.statistics import Estimate
-from relearn_interp.style import apply_style, method_colour, order_methods, save_figure
 from unlearn.eval.scoring import FORGET
 
 HEADLINE = (

@@ -11,8 +11,8 @@ import seaborn as sns
 
 from relearn_interp.claims.distribution import entropy_change_per_fact
 from relearn_interp.plots.intervals import column_estimates, points, share_estimates, yerr
+from relearn_interp.plots.style import apply_style, method_colour, order_methods, save_figure
 from relearn_interp.statistics import Estimate, bootstrap
-from relearn_interp.style import apply_style, method_colour, order_methods, save_figure
 
 CI_NOTE = "95% bootstrap CI over facts"
 

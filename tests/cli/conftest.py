@@ -82,7 +82,7 @@ def inputs(tiny_base, bench_dir, tmp_path_factory) -> dict[str, str]:
 
 def _runs(root: Path) -> dict[str, str]:
     """Work folders of `relearn-interp reproduce` with a broken run.json or stage result."""
-    from relearn_interp.main_settings import ReproduceSettings
+    from relearn_interp.main.settings import ReproduceSettings
 
     settings = asdict(ReproduceSettings.for_preset("tiny"))
     summary = {"settings": settings, "stages": [], "checkpoints": {}, "wall_seconds": 1.0}

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import pytest
 
 from relearn_interp.cli import main as interp_main
 from unlearn.cli import main as unlearn_main
@@ -38,6 +39,7 @@ def test_argparse_errors_are_one_line(capsys):
     assert err.count("\n") == 1 and "--top-k: expected an integer, got 'x'" in err
 
 
+@pytest.mark.integration
 def test_ctrl_c_while_drawing_leaves_nothing_and_a_rerun_succeeds(
     tiny_base, bench_dir, tmp_path, monkeypatch, capsys
 ):
@@ -61,6 +63,7 @@ def test_ctrl_c_while_drawing_leaves_nothing_and_a_rerun_succeeds(
     }
 
 
+@pytest.mark.integration
 def test_ctrl_c_while_shift_draws_leaves_nothing(tiny_base, bench_dir, tmp_path, monkeypatch):
     import relearn_interp.plots.shift as shift_plots
 
@@ -88,7 +91,7 @@ def test_a_killed_runs_lock_and_temporary_folder_are_taken_over_by_the_next_run(
 
 
 def test_figures_are_written_through_temporary_names_of_this_process(tmp_path, monkeypatch):
-    from relearn_interp import style
+    from relearn_interp.plots import style
 
     used = []
     real = plt.Figure.savefig

@@ -30,12 +30,14 @@ from relearn_interp.circuits.attribute import as_rows, attribute, reader_specs, 
 from relearn_interp.circuits.fact_pairs import entity_pairs
 from relearn_interp.circuits.graph import Graph, edge_hooks
 from relearn_interp.circuits.pairs import make_batches
-from relearn_interp.lens import decode_residual, logit_lens
+from relearn_interp.lens.decode import decode_residual
+from relearn_interp.lens.run import logit_lens
 from relearn_interp.load import load
 from relearn_interp.shift import distribution_shift
 from unlearn.errors import UserError
-from unlearn.models import load_model
-from unlearn.train import TrainConfig, train
+from unlearn.models.loading import load_model
+from unlearn.training.config import TrainConfig
+from unlearn.training.run import train
 
 ROOT = Path(__file__).resolve().parents[2]
 SOFT_CAP = 30.0
@@ -117,6 +119,7 @@ def tokens(bridge, world) -> torch.Tensor:
     return torch.tensor([bridge.tokenizer(f"{record.question} {record.answer}")["input_ids"]])
 
 
+@pytest.mark.integration
 def test_bridge_logits_equal_hugging_face(arch, bridge, tokens):
     reference, _ = load_model(arch[1], attn_implementation="eager")
     with torch.no_grad():
@@ -125,6 +128,7 @@ def test_bridge_logits_equal_hugging_face(arch, bridge, tokens):
     torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.integration
 def test_lens_at_the_last_layer_is_the_output_distribution(arch, bridge, tokens, world):
     last = f"blocks.{bridge.cfg.n_layers - 1}.hook_resid_post"
     with torch.no_grad():
@@ -148,6 +152,7 @@ def test_lens_at_the_last_layer_is_the_output_distribution(arch, bridge, tokens,
     assert "apply_output_logits_transform" in results["meta"]["readout"][arch[0]]
 
 
+@pytest.mark.integration
 def test_shift_of_a_model_against_itself_is_zero(arch, bridge, world):
     results = distribution_shift(
         bridge, {"same": bridge}, world.split("forget10")[:3], progress=False
@@ -197,6 +202,7 @@ def patched_metric(model, graph: Graph, batch, edge: str, eps: float) -> float:
         return logit_difference(model(batch.clean), batch)
 
 
+@pytest.mark.integration
 def test_eap_matches_finite_difference_patching(bridge, world):
     pairs = entity_pairs(bridge.tokenizer, world.records, [world.authors[0].name]).pairs
     batch = make_batches(pairs[:2], 2, 0, "cpu")[0]
@@ -215,6 +221,7 @@ def test_eap_matches_finite_difference_patching(bridge, world):
     assert max(abs(score) for score in chosen) > 1e-2  # the comparison is not vacuous
 
 
+@pytest.mark.integration
 def test_lora_training_runs_and_the_merged_checkpoint_reloads(arch, bench_dir, tmp_path):
     config = TrainConfig(lora=True, lora_r=4, lora_alpha=8, lr=1e-2, batch_size=2, max_steps=2)
     out = tmp_path / "ga"
@@ -232,6 +239,7 @@ def test_lora_training_runs_and_the_merged_checkpoint_reloads(arch, bench_dir, t
     assert not any(p.requires_grad for p in reloaded.parameters())
 
 
+@pytest.mark.integration
 def test_an_architecture_the_bridge_cannot_load_is_refused_in_one_line(tiny_base, tmp_path):
     tokenizer = AutoTokenizer.from_pretrained(tiny_base)
     config = BioGptConfig(

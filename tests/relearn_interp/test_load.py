@@ -10,7 +10,9 @@ import torch
 
 from relearn_interp.load import check_context, check_layer, load, require_same_vocab
 from unlearn.errors import UserError
-from unlearn.models import load_model, load_tokenizer
+from unlearn.models.loading import load_model, load_tokenizer
+
+pytestmark = pytest.mark.integration
 
 TOKENS = torch.tensor([[1, 40, 41, 300, 301, 302, 900, 17], [1, 7, 8, 9, 10, 11, 12, 13]])
 

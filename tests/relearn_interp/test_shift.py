@@ -16,7 +16,7 @@ from relearn_interp.shift import (
     shift_stats,
 )
 from unlearn.errors import UserError
-from unlearn.models import load_tokenizer
+from unlearn.models.loading import load_tokenizer
 
 
 @pytest.fixture(scope="module")
@@ -24,6 +24,7 @@ def records(world):
     return world.split("forget10")[:5]
 
 
+@pytest.mark.integration
 def test_shift_of_a_model_against_itself_is_zero(tiny_base, records):
     base, same = load(tiny_base, device="cpu"), load(tiny_base, device="cpu")
     results = distribution_shift(base, {"same": same}, records, progress=False)
@@ -42,6 +43,7 @@ def test_shift_of_a_model_against_itself_is_zero(tiny_base, records):
     assert values["n_positions"] == sum(len(item["answer_tokens"]) for item in results["items"])
 
 
+@pytest.mark.integration
 def test_perturbed_model_shift_is_bounded_and_accounted(tiny_base, records):
     base, changed = load(tiny_base, device="cpu"), load(tiny_base, device="cpu")
     with torch.no_grad():
@@ -100,6 +102,7 @@ def test_refusal_tokens_are_whole_words_or_long_prefixes(tiny_base):
     assert "S" not in pieces and " S" not in pieces  # "Sorry" splits into S + or + ry here
 
 
+@pytest.mark.integration
 def test_empty_comparison_is_refused(tiny_base, records):
     base = load(tiny_base, device="cpu")
     with pytest.raises(UserError, match="at least one checkpoint"):

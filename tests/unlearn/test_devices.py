@@ -60,6 +60,7 @@ def test_cuda_matches_any_index_and_an_index_must_match():
     assert not devices.same_device(torch.device("cpu"), torch.device("cuda"))
 
 
+@pytest.mark.integration
 def test_the_bridge_is_moved_to_and_checked_on_the_requested_device(tiny_base, monkeypatch):
     """load() hands the device to the HF loader (the bridge alone would only record it) and
     checks the parameters afterwards."""
@@ -78,6 +79,7 @@ def test_the_bridge_is_moved_to_and_checked_on_the_requested_device(tiny_base, m
     assert {p.device.type for p in bridge.parameters()} == {"cpu"}
 
 
+@pytest.mark.integration
 def test_a_model_the_bridge_only_records_on_cuda_is_refused(tiny_base, monkeypatch):
     """The bug this guards: given a built model, the bridge records `device` but moves nothing.
     On a (fake) CUDA machine whose loader leaves the model on the CPU, load() must refuse."""

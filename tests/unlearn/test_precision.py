@@ -8,7 +8,7 @@ import torch
 from unlearn import precision
 from unlearn.data.loaders import load_data
 from unlearn.errors import UserError
-from unlearn.models import load_model
+from unlearn.models.loading import load_model
 from unlearn.precision import describe, native_bf16, precision_record, resolve_mixed_precision
 
 
@@ -87,10 +87,10 @@ def test_the_record_names_the_arithmetic_and_the_hardware(cpu_bf16):
 def test_the_loop_autocasts_only_what_auto_resolves_to(
     cpu_bf16, tiny_base, bench_dir, native, resolved
 ):
-    from unlearn.loop import TrainLoop
     from unlearn.methods import METHODS
-    from unlearn.train_config import TrainConfig
-    from unlearn.train_data import encode_pairs
+    from unlearn.training.config import TrainConfig
+    from unlearn.training.data import encode_pairs
+    from unlearn.training.loop import TrainLoop
 
     cpu_bf16(native)
     model, tokenizer = load_model(tiny_base)
@@ -107,9 +107,10 @@ def test_the_loop_autocasts_only_what_auto_resolves_to(
     assert seen[0] == (torch.bfloat16 if native else torch.float32)
 
 
+@pytest.mark.integration
 def test_the_card_records_the_resolved_precision(cpu_bf16, vanilla_ckpt, bench_dir, tmp_path):
-    from unlearn.train import train
-    from unlearn.train_config import TrainConfig
+    from unlearn.training.config import TrainConfig
+    from unlearn.training.run import train
 
     cpu_bf16(False)
     config = TrainConfig(epochs=1, batch_size=8, max_steps=1, mixed_precision="auto")

@@ -41,8 +41,8 @@ from unlearn.augment.rows import (
 )
 from unlearn.augment.verify import Verifier, normalise
 from unlearn.data.records import QARecord
+from unlearn.embeddings import DEFAULT_EMBEDDINGS
 from unlearn.errors import UserError
-from unlearn.eval.backends.embeddings import DEFAULT_EMBEDDINGS
 from unlearn.io import hash_json, sha256_bytes, versions, write_json, write_text
 
 MAX_EXAMPLES = 25

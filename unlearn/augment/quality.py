@@ -90,7 +90,7 @@ def distinct_n(texts: Sequence[str], n: int) -> float | None:
 @lru_cache(maxsize=2)
 def _embedder(spec: str):
     """One embedder per spec and process: loading MiniLM takes seconds, encoding milliseconds."""
-    from unlearn.eval.backends.embeddings import Embedder
+    from unlearn.embeddings import Embedder
 
     return Embedder(spec, device="cpu")
 

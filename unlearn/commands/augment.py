@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import argparse
 
-from unlearn.cli_types import (
+from unlearn.commands.arg_types import (
     NON_NEGATIVE_FLOAT,
     NON_NEGATIVE_INT,
     POSITIVE_INT,
@@ -22,6 +22,14 @@ from unlearn.cli_types import (
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
+    _data_arguments(parser)
+    _llm_arguments(parser)
+    parser.add_argument("--device", help="hf: torch device (default: cuda if available)")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing output file")
+
+
+def _data_arguments(parser: argparse.ArgumentParser) -> None:
+    """What is augmented, with which backend, how much, and the general data mixed in."""
     parser.add_argument(
         "--forget",
         required=True,
@@ -74,6 +82,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="skip the LLM leak check of LLM backends (rules only)",
     )
     parser.add_argument("--seed", type=int, default=0)
+
+
+def _llm_arguments(parser: argparse.ArgumentParser) -> None:
+    """The LLM backends' settings (openai endpoint, cache, retries, sampling)."""
     parser.add_argument(
         "--llm-model", default="deepseek-chat", help="model name sent to an openai endpoint"
     )
@@ -102,8 +114,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default=0.8,
         help="sampling temperature of LLM backends",
     )
-    parser.add_argument("--device", help="hf: torch device (default: cuda if available)")
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing output file")
 
 
 def _general(spec: str, forget_spec: str) -> list:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from unlearn.cli_types import int_between
+from unlearn.commands.arg_types import int_between
 
 
 def _pcts(text: str) -> tuple[int, ...]:

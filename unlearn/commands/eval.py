@@ -9,10 +9,20 @@ from __future__ import annotations
 
 import argparse
 
-from unlearn.cli_types import NON_NEGATIVE_INT, POSITIVE_INT, PROBABILITY, positive_float
+from unlearn.commands.arg_types import NON_NEGATIVE_INT, POSITIVE_INT, PROBABILITY, positive_float
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
+    _data_arguments(parser)
+    _generation_arguments(parser)
+    _backend_arguments(parser)
+    _robustness_arguments(parser)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing results file")
+
+
+def _data_arguments(parser: argparse.ArgumentParser) -> None:
+    """The checkpoint, its forget and retain sets, and where the results go."""
     parser.add_argument(
         "--model", required=True, help="checkpoint folder (or preset, PEFT adapter folder)"
     )
@@ -26,6 +36,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--name", help="row name in `unlearn compare` (default: the output file's stem)"
     )
+
+
+def _generation_arguments(parser: argparse.ArgumentParser) -> None:
+    """How answers are generated: decoding, batch, precision, device."""
     gen = parser.add_argument_group("generation")
     gen.add_argument(
         "--decoding",
@@ -48,6 +62,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--dtype", default="float32", help="precision of the clean run (float32, float16, bfloat16)"
     )
     gen.add_argument("--device", help="cpu, cuda, cuda:1 (default: cuda when available)")
+
+
+def _backend_arguments(parser: argparse.ArgumentParser) -> None:
+    """Which backend computes each metric, and the KFR/KRR thresholds."""
     back = parser.add_argument_group("metric backends")
     back.add_argument(
         "--entities",
@@ -83,6 +101,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="KFR ECS threshold for gold answers with > 3 entities",
     )
     back.add_argument("--theta2", type=PROBABILITY, default=0.3, help="KRR ECS threshold")
+
+
+def _robustness_arguments(parser: argparse.ArgumentParser) -> None:
+    """The robustness attacks, each scored like the clean run."""
     attack = parser.add_argument_group("robustness (each reported next to the clean numbers)")
     attack.add_argument(
         "--precision",
@@ -120,16 +142,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
         type=positive_float,
         help="learning rate of the attack (default: a tenth of the base preset's fine-tuning rate)",
     )
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing results file")
 
 
 def run(args: argparse.Namespace) -> int:
     from unlearn.devices import resolve_device
-    from unlearn.eval.evaluate import EvalConfig, evaluate
-    from unlearn.eval.generate import DECODINGS, decoding
+    from unlearn.eval.context import EvalConfig
+    from unlearn.eval.evaluate import evaluate
     from unlearn.eval.metrics.kfr_krr import Thresholds
     from unlearn.outputs import output_lock, writable_parent
+    from unlearn.recall.generation import DECODINGS, decoding
 
     resolve_device(args.device)  # an unavailable device fails before anything loads
     writable_parent(args.out)

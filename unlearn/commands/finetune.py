@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from unlearn.cli_types import (
+from unlearn.commands.arg_types import (
     NON_NEGATIVE_INT,
     POSITIVE_INT,
     add_mixed_precision,
@@ -52,10 +52,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from unlearn.errors import UserError
-    from unlearn.finetune import FinetuneConfig, finetune
     from unlearn.outputs import writable_parent
     from unlearn.precision import describe
     from unlearn.presets import PRESETS
+    from unlearn.training.finetune import FinetuneConfig, finetune
 
     writable_parent(args.out)  # an unwritable --out fails before the training, not after it
     if "/" not in args.base and args.base not in PRESETS and not args.base.startswith("."):

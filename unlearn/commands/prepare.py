@@ -13,7 +13,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from unlearn.errors import UserError
-    from unlearn.models import resolve_model
+    from unlearn.models.loading import resolve_model
 
     if args.preset not in PRESETS:
         raise UserError(f"unknown preset {args.preset!r}; valid presets: {', '.join(PRESETS)}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from unlearn.cli_types import (
+from unlearn.commands.arg_types import (
     NON_NEGATIVE_FLOAT,
     NON_NEGATIVE_INT,
     POSITIVE_INT,
@@ -23,6 +23,19 @@ FRACTION_BELOW_1 = float_in(0.0, 1.0, high_open=True)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
+    _data_arguments(parser)
+    _hyper_arguments(parser)
+    _target_arguments(parser)
+    parser.add_argument(
+        "--resume", action="store_true", help="continue the interrupted run in --out"
+    )
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace an existing output folder"
+    )
+
+
+def _data_arguments(parser: argparse.ArgumentParser) -> None:
+    """The method, the model it unlearns, its data and the output folder."""
     parser.add_argument(
         "--method",
         required=True,
@@ -42,6 +55,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--relearn-data", help="ReLearn JSONL from `unlearn augment` (or a QA data spec)"
     )
     parser.add_argument("--out", required=True, help="output checkpoint folder")
+
+
+def _hyper_arguments(parser: argparse.ArgumentParser) -> None:
+    """The run's hyper-parameters (None: the preset's default for the method)."""
     hyper = parser.add_argument_group(
         "hyper-parameters (defaults per preset and method; see docs/train.md)"
     )
@@ -104,6 +121,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="steps between checkpoints (default: each epoch; 0: end only)",
     )
     hyper.add_argument("--seed", type=int)
+
+
+def _target_arguments(parser: argparse.ArgumentParser) -> None:
+    """The forget target: train every method to the same forget recall."""
     target = parser.add_argument_group(
         "forget target (train every method to the same forgetting level; see docs/train.md)"
     )
@@ -129,18 +150,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     target.add_argument(
         "--max-steps", type=POSITIVE_INT, help="step cap (default: epochs x steps per epoch)"
     )
-    parser.add_argument(
-        "--resume", action="store_true", help="continue the interrupted run in --out"
-    )
-    parser.add_argument(
-        "--overwrite", action="store_true", help="replace an existing output folder"
-    )
 
 
 def run(args: argparse.Namespace) -> int:
     from unlearn.outputs import writable_parent
-    from unlearn.train import train
-    from unlearn.train_config import TrainConfig
+    from unlearn.training.config import TrainConfig
+    from unlearn.training.run import train
 
     writable_parent(args.out)  # an unwritable --out fails before the training, not after it
     config = TrainConfig.for_preset(

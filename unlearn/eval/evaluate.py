@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -19,64 +19,25 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 from unlearn.data.loaders import load_data, parse_spec
 from unlearn.data.records import QARecord
 from unlearn.devices import check_on_device, resolve_device
+from unlearn.embeddings import Embedder
 from unlearn.errors import UserError
-from unlearn.eval.backends.chat import DEFAULT_KEY_ENV, chat_backend
-from unlearn.eval.backends.embeddings import DEFAULT_EMBEDDINGS, Embedder
+from unlearn.eval.backends.chat import chat_backend
 from unlearn.eval.backends.entities import EntityBackend, KBEntities, LLMEntities
 from unlearn.eval.backends.judge import Judge, LLMJudge, ProxyJudge
 from unlearn.eval.backends.kb import KnowledgeBase
 from unlearn.eval.backends.nli import nli_backend
 from unlearn.eval.backends.proxy import NO_TRIPLES, ProxyEntities
-from unlearn.eval.generate import GenerationConfig, generate_answers
-from unlearn.eval.lineage import default_relearn_lr, default_scorer, lineage
+from unlearn.eval.context import Context, EvalConfig
 from unlearn.eval.metrics.ecs import MATCH_THRESHOLD
-from unlearn.eval.metrics.kfr_krr import Thresholds
 from unlearn.eval.metrics.linguistic import BACKEND as LINGUISTIC_BACKEND
 from unlearn.eval.metrics.rouge import BACKEND as ROUGE_BACKEND
-from unlearn.eval.recall import MATCHER
-from unlearn.eval.robustness import (
-    JAILBREAKS,
-    jailbreak_questions,
-    parse_precision,
-    precision_name,
-    quantization_name,
-    quantize_weights,
-    relearn_attack,
-    round_weights,
-    split_halves,
-)
-from unlearn.eval.scoring import FORGET, PARAPHRASED, RETAIN, Scorer
+from unlearn.eval.robustness import JAILBREAKS, Attack, parse_precision, run_attacks
+from unlearn.eval.scoring import FORGET, PARAPHRASED, RETAIN, Scorer, default_scorer
 from unlearn.io import display_path, hash_json, versions, write_json
-from unlearn.models import load_model, read_card, resolve_model
+from unlearn.models.card import lineage, read_card
+from unlearn.models.loading import load_model, resolve_model
 from unlearn.precision import model_precision
-
-
-@dataclass
-class EvalConfig:
-    """What to generate, which backend computes each metric, and which attacks to run."""
-
-    generation: GenerationConfig = field(default_factory=GenerationConfig)
-    entities: str = "kb"  # kb | openai:URL[#MODEL] | hf:PATH
-    embeddings: str = DEFAULT_EMBEDDINGS  # minilm | a sentence-transformers folder
-    nli: str = "kb"  # kb | hf:PATH
-    judge: str = "proxy"  # proxy | none | openai:URL[#MODEL] | hf:PATH
-    scorer: str | None = None  # PPL scorer; default: the vanilla model of the checkpoint's lineage
-    world: str | None = None  # benchmark folder for the kb backends (default: the data's folder)
-    api_key_env: str = DEFAULT_KEY_ENV
-    dtype: str = "float32"
-    precisions: tuple[str, ...] = ()
-    quantize: tuple[int, ...] = ()
-    jailbreak: str | None = None
-    relearn_steps: int = 0
-    relearn_lr: float | None = None
-    paraphrased: bool = False  # also score the forget set's paraphrased questions
-    thresholds: Thresholds = field(default_factory=Thresholds)
-    limit: int | None = None
-    device: str | None = None
-    name: str | None = None
-    seed: int = 0
-    overwrite: bool = False
-    progress: bool = True
+from unlearn.recall.recall import MATCHER
 
 
 def _load_set(spec: str, limit: int | None) -> list[QARecord]:
@@ -136,40 +97,6 @@ def _nan_to_none(obj: Any) -> Any:
     return obj
 
 
-@dataclass
-class Context:
-    """What every run of one evaluation shares: the model, its sets, and the scorer."""
-
-    config: EvalConfig
-    model_path: str
-    model: PreTrainedModel
-    tokenizer: PreTrainedTokenizerBase
-    sets: dict[str, list[QARecord]]
-    scorer: Scorer
-    device: torch.device
-
-    def run(
-        self,
-        model: PreTrainedModel,
-        label: str,
-        sets: dict[str, list[QARecord]] | None = None,
-        questions: dict[str, list[str]] | None = None,
-        full: bool = False,
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
-        """Generate answers for each set with `model` and score them; (values, items) keyed by set."""
-        values, items = {}, {}
-        for kind, records in (sets or self.sets).items():
-            asked = questions[kind] if questions else [r.question for r in records]
-            generation, progress = self.config.generation, self.config.progress
-            generated = generate_answers(
-                model, self.tokenizer, asked, generation, progress, desc=f"{label} {kind}"
-            )
-            values[kind], items[kind] = self.scorer.score(
-                kind, records, generated, full=full, asked=asked
-            )
-        return values, items
-
-
 def _paraphrased_run(ctx: Context) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
     """The forget set asked with its paraphrased questions: a second view of recall."""
     records = [r for r in ctx.sets[FORGET] if r.paraphrased_question]
@@ -178,81 +105,6 @@ def _paraphrased_run(ctx: Context) -> tuple[dict[str, Any], list[dict[str, Any]]
     questions = {FORGET: [r.paraphrased_question for r in records]}
     values, items = ctx.run(ctx.model, "paraphrased", {FORGET: records}, questions)
     return values[FORGET], items[FORGET]
-
-
-Attack = tuple[
-    str, tuple[dict[str, Any], dict[str, Any]], str
-]  # (name, (values, items), description)
-
-
-def _precision_attacks(ctx: Context) -> list[Attack]:
-    """KFR with the weights rounded to each precision (the forget set only: the claim is KFR's)."""
-    attacks = []
-    for precision in ctx.config.precisions:
-        variant = round_weights(ctx.model, parse_precision(precision))
-        result = ctx.run(variant, precision, {FORGET: ctx.sets[FORGET]})
-        attacks.append((precision, result, f"{precision_name(precision)}; forget set only"))
-        del variant
-    return attacks
-
-
-def _quantization_attacks(ctx: Context) -> list[Attack]:
-    return [
-        (
-            f"int{bits}",
-            ctx.run(quantize_weights(ctx.model, bits), f"int{bits}"),
-            quantization_name(bits),
-        )
-        for bits in ctx.config.quantize
-    ]
-
-
-def _jailbreak_attack(ctx: Context, name: str) -> Attack:
-    """Every question wrapped in the jailbreak prompt, trimmed to the model's context if need be."""
-    context = int(getattr(ctx.model.config, "max_position_embeddings", 4096))
-    budget = context - ctx.config.generation.max_new_tokens
-    wrapped, trimmed = {}, 0
-    for kind, records in ctx.sets.items():
-        questions = [r.question for r in records]
-        wrapped[kind], count = jailbreak_questions(
-            ctx.tokenizer, questions, JAILBREAKS[name], budget
-        )
-        trimmed += count
-    note = (
-        f"; preamble trimmed from the front for {trimmed} prompt(s) to fit the context"
-        if trimmed
-        else ""
-    )
-    description = f"each question wrapped in the {name.upper()} jailbreak prompt{note}"
-    return f"jailbreak_{name}", ctx.run(ctx.model, name, questions=wrapped), description
-
-
-def _relearn_attacks(ctx: Context, clean_items: list[dict[str, Any]]) -> list[Attack]:
-    """Fine-tune on half the forget set; score the other half before (clean answers) and after."""
-    config = ctx.config
-    lr = config.relearn_lr or default_relearn_lr(ctx.model_path)
-    trained, held_out = split_halves(ctx.sets[FORGET], config.seed)
-    held_ids = {r.id for r in held_out}
-    before = [i["generated"] for i in clean_items if i["id"] in held_ids]
-    baseline_values, baseline_items = ctx.scorer.score(FORGET, held_out, before, full=False)
-    attacked, losses = relearn_attack(
-        ctx.model, ctx.tokenizer, trained, config.relearn_steps, lr, config.seed
-    )
-    after_values, after_items = ctx.run(attacked, "relearned", {FORGET: held_out})
-    trained_values, _ = ctx.run(attacked, "relearned-train", {FORGET: trained})
-    after_values["trained_half"] = {"fact_recall": trained_values[FORGET]["fact_recall"]}
-    description = (
-        f"{config.relearn_steps} full-batch fine-tuning steps (lr {lr:g}) on {len(trained)} forget records; "
-        f"scored on the other {len(held_out)}; losses {[round(x, 4) for x in losses]}"
-    )
-    return [
-        (
-            "relearn_baseline",
-            ({FORGET: baseline_values}, {FORGET: baseline_items}),
-            "the clean model on the held-out half of the forget set",
-        ),
-        ("relearn", (after_values, after_items), description),
-    ]
 
 
 def _scorer_model(
@@ -304,19 +156,11 @@ def _generation_description(config: EvalConfig) -> str:
     return f"{decoding}, up to {g.max_new_tokens} new tokens, the model's chat template, {config.dtype}"
 
 
-def evaluate(
-    model: str | Path, forget: str, retain: str, out: str | Path, config: EvalConfig | None = None
-) -> dict:
-    """Evaluate a checkpoint on a forget and a retain set; writes `out` (JSON) and returns the results."""
-    config = config or EvalConfig()
-    started = time.time()
-    out = Path(out)
-    if out.is_dir() or (out.exists() and not config.overwrite):
-        raise UserError(f"output {out} already exists; pass --overwrite to replace it")
-    _validate(config)
+def _context(model: str | Path, specs: dict[str, str], config: EvalConfig) -> tuple[Context, dict]:
+    """Load the sets, the backends, the model and its PPL scorer; the context every run shares,
+    and what the results' meta records of them (backends, warnings)."""
     model_path = resolve_model(model)
     lineage(model_path)  # a broken card in the lineage fails before anything loads
-    specs = {FORGET: forget, RETAIN: retain}
     sets = {kind: _load_set(spec, config.limit) for kind, spec in specs.items()}
     kb = _knowledge_base(config, sets, specs)
     device = resolve_device(config.device)
@@ -340,56 +184,77 @@ def evaluate(
         config.generation.batch_size,
         config.progress,
     )
+    backends = {
+        "generation": _generation_description(config),
+        "entities": entities.name,
+        "embeddings": embed.name,
+        "ecs": f"(predicted, gold) entity pairs with cosine >= {MATCH_THRESHOLD} / |gold entities|",
+        "nli": nli.name,
+        "ppl": ppl_description,
+        "linguistic": LINGUISTIC_BACKEND,
+        "rouge": ROUGE_BACKEND,
+        "fact_recall": MATCHER,
+        "judge": judge.name if judge else "none",
+    }
     ctx = Context(config, model_path, hf_model, tokenizer, sets, scorer, device)
+    return ctx, {"backends": backends, "warnings": warnings}
 
-    values, items = ctx.run(hf_model, "clean", full=True)
+
+def _meta(
+    ctx: Context,
+    model: str | Path,
+    out: Path,
+    specs: dict[str, str],
+    loaded: dict,
+    attacks: list[Attack],
+    started: float,
+) -> dict[str, Any]:
+    """The results' meta: what was evaluated, on which data, by which backends and attacks."""
+    config = ctx.config
+    return {
+        "name": config.name or out.stem,
+        "model": str(model),
+        "model_path": ctx.model_path,
+        "method": read_card(ctx.model_path).get("method"),
+        "data": specs,
+        "data_hash": {
+            kind: hash_json([r.to_json() for r in records]) for kind, records in ctx.sets.items()
+        },
+        "backends": loaded["backends"],
+        "thresholds": asdict(config.thresholds),
+        "robustness": {name: description for name, _, description in attacks},
+        "warnings": loaded["warnings"],
+        "config": asdict(config),
+        "seed": config.seed,
+        "device": str(ctx.device),
+        "precision": model_precision(ctx.model),
+        "versions": versions(),
+        "elapsed_s": round(time.time() - started, 1),
+    }
+
+
+def evaluate(
+    model: str | Path, forget: str, retain: str, out: str | Path, config: EvalConfig | None = None
+) -> dict:
+    """Evaluate a checkpoint on a forget and a retain set; writes `out` (JSON) and returns the results."""
+    config = config or EvalConfig()
+    started = time.time()
+    out = Path(out)
+    if out.is_dir() or (out.exists() and not config.overwrite):
+        raise UserError(f"output {out} already exists; pass --overwrite to replace it")
+    _validate(config)
+    specs = {FORGET: forget, RETAIN: retain}
+    ctx, loaded = _context(model, specs, config)
+
+    values, items = ctx.run(ctx.model, "clean", full=True)
     paraphrased = _paraphrased_run(ctx) if config.paraphrased else None
     if paraphrased is not None:
         values[PARAPHRASED], items[PARAPHRASED] = paraphrased
-    attacks = _precision_attacks(ctx) + _quantization_attacks(ctx)
-    if config.jailbreak:
-        attacks.append(_jailbreak_attack(ctx, config.jailbreak))
-    if config.relearn_steps:
-        attacks += _relearn_attacks(ctx, items[FORGET])
+    attacks = run_attacks(ctx, items[FORGET])
     if attacks:
         values["robustness"] = {name: result[0] for name, result, _ in attacks}
         items["robustness"] = {name: result[1] for name, result, _ in attacks}
-
-    results = {
-        "meta": {
-            "name": config.name or out.stem,
-            "model": str(model),
-            "model_path": model_path,
-            "method": read_card(model_path).get("method"),
-            "data": specs,
-            "data_hash": {
-                kind: hash_json([r.to_json() for r in records]) for kind, records in sets.items()
-            },
-            "backends": {
-                "generation": _generation_description(config),
-                "entities": entities.name,
-                "embeddings": embed.name,
-                "ecs": f"(predicted, gold) entity pairs with cosine >= {MATCH_THRESHOLD} / |gold entities|",
-                "nli": nli.name,
-                "ppl": ppl_description,
-                "linguistic": LINGUISTIC_BACKEND,
-                "rouge": ROUGE_BACKEND,
-                "fact_recall": MATCHER,
-                "judge": judge.name if judge else "none",
-            },
-            "thresholds": asdict(config.thresholds),
-            "robustness": {name: description for name, _, description in attacks},
-            "warnings": warnings,
-            "config": asdict(config),
-            "seed": config.seed,
-            "device": str(device),
-            "precision": model_precision(hf_model),
-            "versions": versions(),
-            "elapsed_s": round(time.time() - started, 1),
-        },
-        "values": values,
-        "items": items,
-    }
-    results = _nan_to_none(results)
+    meta = _meta(ctx, model, out, specs, loaded, attacks, started)
+    results = _nan_to_none({"meta": meta, "values": values, "items": items})
     write_json(out, results)
     return results

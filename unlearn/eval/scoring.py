@@ -1,16 +1,23 @@
 """Score one set of generated answers: KFR or KRR with their ECS and NLI parts, ROUGE-L recall,
-exact-fact recall, and (for the clean run) the Linguistic Score and fluency/relevance."""
+exact-fact recall, and (for the clean run) the Linguistic Score and fluency/relevance.
+
+The LS perplexity scorer defaults to the base model before fine-tuning, found up the checkpoint's
+card chain (`default_scorer`), as in the reference (the vanilla model would find its own memorised
+answers fluent by construction); a base that is a randomly initialised preset (`tiny`) knows no
+language, so there the vanilla model scores, and the description says so.
+"""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from unlearn.data.records import QARecord
-from unlearn.eval.backends.embeddings import Embedder
+from unlearn.embeddings import Embedder
 from unlearn.eval.backends.entities import EntityBackend
 from unlearn.eval.backends.judge import Judge
 from unlearn.eval.backends.nli import NLIBackend
@@ -19,7 +26,9 @@ from unlearn.eval.metrics.kfr_krr import CONTRADICTION, Thresholds, is_forgotten
 from unlearn.eval.metrics.linguistic import brunet_index, honore_statistic, linguistic_score
 from unlearn.eval.metrics.perplexity import answer_perplexities
 from unlearn.eval.metrics.rouge import rouge_l_recall
-from unlearn.eval.recall import recalls, recalls_exact
+from unlearn.models.card import lineage
+from unlearn.presets import RANDOM_INIT_PRESETS
+from unlearn.recall.recall import recalls, recalls_exact
 
 FORGET, RETAIN = "forget", "retain"
 PARAPHRASED = "forget_paraphrased"  # the forget set asked with its paraphrased questions
@@ -144,3 +153,29 @@ class Scorer:
             values[relevance_key] = mean([s[1] for s in scores])
             values["n_judge_failed"] = sum(math.isnan(s[0]) or math.isnan(s[1]) for s in scores)
         return values
+
+
+def default_scorer(path: str | Path) -> tuple[str, str]:
+    """The base model before fine-tuning (the parent of the lineage's vanilla model), else the
+    vanilla model, else the checkpoint itself; with how it was chosen."""
+    chain = lineage(path)
+    for index, (candidate, card) in enumerate(chain):
+        if card.get("method") != "vanilla":
+            continue
+        base = chain[index + 1][0] if index + 1 < len(chain) else None
+        if base is not None and base not in RANDOM_INIT_PRESETS:
+            return base, "the base model before fine-tuning, as in the reference"
+        why = (
+            f"its base {base!r} is randomly initialised and knows no language"
+            if base
+            else "its base model is not found"
+        )
+        where = (
+            "the checkpoint itself (a vanilla model)"
+            if candidate == str(path)
+            else "the vanilla model"
+        )
+        return candidate, f"{where}, as {why}"
+    return str(
+        path
+    ), "the checkpoint itself: no vanilla model found in its relearn.json lineage (pass --scorer)"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import torch
 from jaxtyping import Float
@@ -21,22 +20,24 @@ from unlearn.methods.ga import ga_term
 from unlearn.methods.losses import answer_ce, kl_to_reference
 from unlearn.methods.npo import npo_term
 from unlearn.methods.relearn import learn_term
+from unlearn.methods.settings import LossSettings
 
-if TYPE_CHECKING:
-    from unlearn.train_config import TrainConfig
-
-ForgetTerm = Callable[[Tensor, TokenBatch, "Forward | None", "TrainConfig"], Tensor]
+ForgetTerm = Callable[[Tensor, TokenBatch, "Forward | None", LossSettings], Tensor]
 RETAIN_TERMS = ("ce", "kl")
+FAMILIES = ("ga", "npo", "relearn", "sft")
 
 
 @dataclass(frozen=True)
 class Method:
     """One unlearning objective.
 
-    `data` says what the forget-side term trains on: the forget set, or the ReLearn data.
+    `family` is the forget-side objective the variants share (`ga`, `npo`, `relearn`, `sft`):
+    read it here, never from the name. `data` says what the forget-side term trains on: the
+    forget set, or the ReLearn data.
     """
 
     name: str
+    family: str
     forget_term: ForgetTerm
     retain_terms: tuple[str, ...] = ()
     sure: bool = False
@@ -58,18 +59,18 @@ def _reverse_family(stem: str, term: ForgetTerm, reference_on_forget: bool) -> d
     for name, retain in variants.items():
         for sure in (False, True):
             full = f"{name}_sure" if sure else name
-            methods[full] = Method(full, term, retain, sure, "forget", reference_on_forget)
+            methods[full] = Method(full, stem, term, retain, sure, "forget", reference_on_forget)
     return methods
 
 
 METHODS: dict[str, Method] = {
     **_reverse_family("ga", ga_term, reference_on_forget=False),
     **_reverse_family("npo", npo_term, reference_on_forget=True),
-    "relearn": Method("relearn", learn_term, ("ce", "kl"), data="relearn"),
-    "relearn_gdr": Method("relearn_gdr", learn_term, ("ce",), data="relearn"),
-    "relearn_klr": Method("relearn_klr", learn_term, ("kl",), data="relearn"),
+    "relearn": Method("relearn", "relearn", learn_term, ("ce", "kl"), data="relearn"),
+    "relearn_gdr": Method("relearn_gdr", "relearn", learn_term, ("ce",), data="relearn"),
+    "relearn_klr": Method("relearn_klr", "relearn", learn_term, ("kl",), data="relearn"),
 }
-SFT = Method("sft", learn_term)
+SFT = Method("sft", "sft", learn_term)
 """Supervised fine-tuning on answer tokens: the vanilla model's objective (not an unlearning method)."""
 
 
@@ -95,7 +96,7 @@ def compute_terms(
     reference: Forward | None,
     forget: TokenBatch,
     retain: TokenBatch | None,
-    config: TrainConfig,
+    config: LossSettings,
 ) -> Terms:
     """L = w_f · forget term + w_r · CE_r + w_kl · KL_r (retain terms as the method has them)."""
     forget_value = method.forget_term(policy(forget), forget, reference, config)

@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from jaxtyping import Float
 from torch import Tensor
 
 from unlearn.methods.batch import Forward, TokenBatch
 from unlearn.methods.losses import answer_ce
-
-if TYPE_CHECKING:
-    from unlearn.train_config import TrainConfig
+from unlearn.methods.settings import LossSettings
 
 
 def ga_term(
     logits: Float[Tensor, "batch pos vocab"],
     batch: TokenBatch,
     reference: Forward | None,
-    config: TrainConfig,
+    config: LossSettings,
 ) -> Float[Tensor, ""]:
     """-CE on the forget answers (token mean); unbounded below, so GA eventually diverges."""
     return -answer_ce(logits, batch.labels, batch.n_tokens)

@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import torch
 from jaxtyping import Float
 from torch import Tensor
 
 from unlearn.methods.batch import Forward, TokenBatch
 from unlearn.methods.losses import npo_loss, sequence_logprob
-
-if TYPE_CHECKING:
-    from unlearn.train_config import TrainConfig
+from unlearn.methods.settings import LossSettings
 
 
 def npo_term(
     logits: Float[Tensor, "batch pos vocab"],
     batch: TokenBatch,
     reference: Forward | None,
-    config: TrainConfig,
+    config: LossSettings,
 ) -> Float[Tensor, ""]:
     """NPO on the forget answers, against the frozen model unlearning started from."""
     if reference is None:

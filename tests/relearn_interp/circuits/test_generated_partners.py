@@ -8,7 +8,7 @@ import pytest
 
 from relearn_interp.circuits.name_pairs import generated_names, name_swap_pairs
 from unlearn.data.loaders import load_data
-from unlearn.models import load_tokenizer
+from unlearn.models.loading import load_tokenizer
 
 ENTITY = "Marta Quilenbrook"
 ROWS = [
@@ -57,6 +57,7 @@ def test_given_partners_are_never_replaced_by_generated_ones(tokenizer, small_to
         name_swap_pairs(tokenizer, load_data(small_tofu), ENTITY, partners=2, given=["Al Bo"])
 
 
+@pytest.mark.integration
 def test_the_circuit_command_finds_a_circuit_and_prints_the_note(
     tiny_base, small_tofu, tmp_path, capsys
 ):

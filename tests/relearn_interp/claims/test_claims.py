@@ -5,7 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from relearn_interp.claims import claim_balance, claim_entropy, claim_memory, claim_precision
+from relearn_interp.claims.balance import claim_balance
+from relearn_interp.claims.distribution import claim_entropy
+from relearn_interp.claims.memory import claim_memory
+from relearn_interp.claims.robustness import claim_precision
 
 N = 40
 IDS = [f"fact{i:02d}" for i in range(N)]

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from relearn_interp.report import RunResults
+from relearn_interp.report.load import RunResults
 
 LABELS = ("vanilla", "ga_gdr", "npo_gdr", "ga_gdr_sure", "npo_gdr_sure", "relearn")
 DESTINATIONS = ("vanilla_top1", "vanilla_candidates", "eos", "refusal", "malformed", "unrelated")

@@ -12,14 +12,14 @@ import pytest
 from PIL import Image
 
 from relearn_interp.plots.lens_grid import CELL_FONT_PT, MAX_POSITIONS, plot_lens_heatmap
-from relearn_interp.report import draw_figures
-from relearn_interp.style import (
+from relearn_interp.plots.style import (
     MAX_PNG_SIDE,
     NOMINAL_DPI,
     SavedFigure,
     readability_problems,
     recording,
 )
+from relearn_interp.report.render import draw_figures
 
 
 def report_figures(forget: str, retain: str) -> set[str]:
@@ -90,7 +90,7 @@ def test_the_cross_layer_figure_reads_at_full_resolution_at_the_smollm2_shape(
 def test_the_check_catches_small_text_and_text_shrunk_with_a_large_png(tmp_path):
     import matplotlib.pyplot as plt
 
-    from relearn_interp.style import apply_style, save_figure
+    from relearn_interp.plots.style import apply_style, save_figure
 
     apply_style()
     small, ax = plt.subplots(figsize=(4, 3))

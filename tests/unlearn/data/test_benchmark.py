@@ -40,10 +40,12 @@ def test_records_have_tofu_fields_and_triples(world):
         assert all(record.fact.object not in wrong for wrong in record.perturbed_answer)
 
 
+@pytest.mark.integration
 def test_name_token_lengths_vary_and_swaps_of_equal_length_exist(world, tiny_base):
     from transformers import AutoTokenizer
 
-    from unlearn.models import load_tokenizer, smollm2_gguf_path
+    from unlearn.models.gguf import smollm2_gguf_path
+    from unlearn.models.loading import load_tokenizer
 
     gguf = smollm2_gguf_path()
     smollm = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)

@@ -1,4 +1,4 @@
-"""Fixtures of the evaluation tests: one torch thread, the bundled MiniLM embedder."""
+"""Fixtures of the evaluation tests: one torch thread."""
 
 from __future__ import annotations
 
@@ -8,10 +8,3 @@ import pytest
 @pytest.fixture(autouse=True)
 def single_thread(one_thread):
     """Every evaluation test on one torch thread: tiny models generate several times faster."""
-
-
-@pytest.fixture(scope="package")
-def embedder():
-    from unlearn.eval.backends.embeddings import Embedder
-
-    return Embedder("minilm", device="cpu")

@@ -14,15 +14,17 @@ from unlearn.eval.backends.entities import KBEntities
 from unlearn.eval.backends.judge import ProxyJudge
 from unlearn.eval.backends.kb import KnowledgeBase
 from unlearn.eval.backends.nli import KBNLI
-from unlearn.eval.evaluate import EvalConfig, evaluate
-from unlearn.eval.generate import GenerationConfig
+from unlearn.eval.context import EvalConfig
+from unlearn.eval.evaluate import evaluate
 from unlearn.eval.metrics.kfr_krr import Thresholds
 from unlearn.eval.scoring import FORGET, Scorer
-from unlearn.models import load_model
+from unlearn.models.loading import load_model
+from unlearn.recall.generation import GenerationConfig
 
 FAST = GenerationConfig(max_new_tokens=32, batch_size=64)
 
 
+@pytest.mark.integration
 def test_full_eval_of_the_vanilla_model_with_quantization(
     vanilla_ckpt, bench_dir, tmp_path, capsys
 ):
@@ -86,6 +88,7 @@ def test_full_eval_of_the_vanilla_model_with_quantization(
     print(f"full eval of the tiny vanilla model: {elapsed:.1f} s")
 
 
+@pytest.mark.integration
 def test_relearn_jailbreak_and_precision_attacks_end_to_end(vanilla_ckpt, bench_dir, tmp_path):
     config = EvalConfig(
         generation=FAST,
@@ -140,6 +143,7 @@ def test_missing_model_folder_is_a_one_line_error(bench_dir, tmp_path, capsys):
     assert code == 2 and err.count("\n") == 1 and "nope" in err and "Traceback" not in err
 
 
+@pytest.mark.integration
 def test_bad_options_and_existing_output(tiny_base, bench_dir, tmp_path):
     data = (f"ours:{bench_dir}#forget10", f"ours:{bench_dir}#retain90")
     with pytest.raises(UserError, match="unknown precision 'fp8'"):
@@ -156,6 +160,7 @@ def test_bad_options_and_existing_output(tiny_base, bench_dir, tmp_path):
         evaluate(tiny_base, *data, tmp_path / "b.json", EvalConfig())
 
 
+@pytest.mark.integration
 def test_empty_generations_are_counted_and_nan_ppl_excluded(world, tiny_base, embedder):
     model, tokenizer = load_model(tiny_base)
     kb = KnowledgeBase.for_records(world.records)
@@ -177,6 +182,7 @@ def test_empty_generations_are_counted_and_nan_ppl_excluded(world, tiny_base, em
     assert values["KFR"] == pytest.approx(2 / 3)
 
 
+@pytest.mark.integration
 def test_a_scorer_with_another_tokenizer_is_allowed_and_said(tiny_base, bench_dir, tmp_path):
     model, tokenizer = load_model(tiny_base)
     tokenizer.add_tokens(["<extra-token>"])

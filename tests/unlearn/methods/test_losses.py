@@ -12,7 +12,9 @@ from unlearn.methods import METHODS, compute_terms
 from unlearn.methods.batch import TokenBatch
 from unlearn.methods.losses import answer_ce, kl_to_reference, npo_loss, sequence_logprob
 from unlearn.prompting import IGNORE_INDEX, encode_example
-from unlearn.train_config import TrainConfig
+from unlearn.training.config import TrainConfig
+
+pytestmark = pytest.mark.integration  # every test loads the tiny model
 
 PAIRS = [
     ("Where was Ana Lee born?", "Ana Lee was born in Harbourvale."),
@@ -22,7 +24,7 @@ PAIRS = [
 
 @pytest.fixture(scope="module")
 def models(tiny_base):
-    from unlearn.models import load_model
+    from unlearn.models.loading import load_model
 
     policy, tokenizer = load_model(tiny_base)
     reference, _ = load_model(tiny_base)

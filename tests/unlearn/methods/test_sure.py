@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 import torch
 
-from unlearn.loop import TrainLoop
 from unlearn.methods import METHODS
 from unlearn.methods.losses import answer_ce
 from unlearn.methods.sure import kept_row_count, mask_gradients, row_norms, saliency_masks
 from unlearn.prompting import collate
-from unlearn.train_config import TrainConfig
-from unlearn.train_data import encode_pairs
+from unlearn.training.config import TrainConfig
+from unlearn.training.data import encode_pairs
+from unlearn.training.loop import TrainLoop
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -46,8 +46,9 @@ def test_mask_keeps_exactly_the_globally_largest_rows():
     assert torch.equal(surviving, kept)
 
 
+@pytest.mark.integration
 def test_one_sure_step_moves_only_the_salient_rows(tiny_base, world):
-    from unlearn.models import load_model
+    from unlearn.models.loading import load_model
 
     model, tokenizer = load_model(tiny_base)
     before = {name: p.detach().clone() for name, p in model.named_parameters()}

@@ -47,7 +47,7 @@ def make_backend(spec: str, seed: int = 0, options: BackendOptions = BackendOpti
         return HFBackend(target, seed=seed, temperature=options.temperature, device=options.device)
     if kind == "openai" and target:
         from unlearn.augment.backends.openai import OpenAIBackend
-        from unlearn.models import cache_dir
+        from unlearn.models.loading import cache_dir
 
         return OpenAIBackend(
             target,

@@ -18,7 +18,7 @@ from unlearn.prompting import left_pad, prompt_ids
 
 
 class HFBackend(LLMBackend):
-    """Sample replies from a Hugging Face causal LM loaded with unlearn.models.load_model."""
+    """Sample replies from a Hugging Face causal LM loaded with unlearn.models.loading.load_model."""
 
     name = "hf"
     generator = "LLM (a local chat model; see meta.backend.model)"
@@ -33,7 +33,7 @@ class HFBackend(LLMBackend):
         device: str | None = None,
     ) -> None:
         from unlearn.devices import check_on_device, resolve_device
-        from unlearn.models import load_model
+        from unlearn.models.loading import load_model
 
         self.model_spec = model
         self.seed = seed

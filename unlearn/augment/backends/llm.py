@@ -10,7 +10,7 @@ from __future__ import annotations
 from abc import abstractmethod
 
 from unlearn.augment.backends.base import AnswerJob, Backend, CheckJob, QuestionJob
-from unlearn.augment.prompts import (
+from unlearn.augment.backends.instructions import (
     LEAK_CHECK_PROMPT,
     QUESTION_PROMPTS,
     VAGUE_ANSWER_PROMPT,

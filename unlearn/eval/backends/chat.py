@@ -29,7 +29,7 @@ class OpenAIChat:
 
     def __init__(self, url: str, model: str, key_env: str = DEFAULT_KEY_ENV) -> None:
         from unlearn.augment.backends.openai import OpenAIBackend
-        from unlearn.models import cache_dir
+        from unlearn.models.loading import cache_dir
 
         self.client = OpenAIBackend(
             url,
@@ -49,13 +49,13 @@ class HFChat:
     """A local causal LM answering each prompt greedily with its chat template."""
 
     def __init__(self, path: str, device: str | None = None) -> None:
-        from unlearn.models import load_model
+        from unlearn.models.loading import load_model
 
         self.model, self.tokenizer = load_model(path, device=device)
         self.name = f"local model {path}"
 
     def complete(self, prompts: list[str], max_tokens: int = 256) -> list[str | None]:
-        from unlearn.eval.generate import GenerationConfig, generate_answers
+        from unlearn.recall.generation import GenerationConfig, generate_answers
 
         config = GenerationConfig(max_new_tokens=max_tokens)
         return list(

@@ -15,8 +15,8 @@ from typing import Protocol
 
 import numpy as np
 
+from unlearn.embeddings import Embedder
 from unlearn.eval.backends.chat import ChatBackend
-from unlearn.eval.backends.embeddings import Embedder
 
 # The ReLearn reference rubric (config/relev_fluen_prompt.txt), verbatim up to its data block.
 RUBRIC = """You're GPT4o and are about to start a task where you will be shown a question and multiple answers to it.  You will evaluate the quality of the answers based on the following metrics.  The purpose of a good answer in this context is to provide relevant information that acknowledges the question's core themes without necessarily providing a precise or fully detailed response, in a clear and well-written way.  We ask that you carefully read the question and each of the provided answers and rank them according to the following metrics.

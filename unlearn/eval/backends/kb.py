@@ -3,7 +3,7 @@
 It stands in for the paper's LLM entity extractor (a gazetteer lookup is exact on our benchmark)
 and for its NLI model (an answer entails the gold answer when it states the gold object, and
 contradicts it when it states another object of the same type). Names are found in their usual
-surface forms (`unlearn.eval.matching`: case, punctuation, articles, number words, date formats),
+surface forms (`unlearn.recall.matching`: case, punctuation, articles, number words, date formats),
 so a near miss such as "23 Dec 1961" for "23 December 1961" counts as stating the object.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from unlearn.data.records import Fact, QARecord
 from unlearn.errors import UserError
-from unlearn.eval.matching import normalise, states
+from unlearn.recall.matching import normalise, states
 
 
 class KnowledgeBase:

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Protocol
 
 from unlearn.data.records import QARecord
+from unlearn.embeddings import Embedder
 from unlearn.errors import UserError
-from unlearn.eval.backends.embeddings import Embedder
 from unlearn.eval.backends.kb import KnowledgeBase
 from unlearn.eval.backends.proxy import NO_TRIPLES, ProxyNLI
 from unlearn.eval.metrics.kfr_krr import CONTRADICTION, ENTAILMENT, NEUTRAL

@@ -23,8 +23,11 @@ from __future__ import annotations
 import numpy as np
 
 from unlearn.data.records import QARecord
-from unlearn.eval.backends.embeddings import DEFAULT_EMBEDDINGS, Embedder
-from unlearn.eval.backends.proxy_rules import (
+from unlearn.embeddings import DEFAULT_EMBEDDINGS, Embedder
+from unlearn.eval.metrics.ecs import MATCH_THRESHOLD
+from unlearn.eval.metrics.kfr_krr import CONTRADICTION, ENTAILMENT, NEUTRAL
+from unlearn.recall.matching import states
+from unlearn.recall.mentions import (
     PHRASE,
     Mention,
     mentions,
@@ -34,9 +37,6 @@ from unlearn.eval.backends.proxy_rules import (
     slot_before,
     unasked_mentions,
 )
-from unlearn.eval.matching import states
-from unlearn.eval.metrics.ecs import MATCH_THRESHOLD
-from unlearn.eval.metrics.kfr_krr import CONTRADICTION, ENTAILMENT, NEUTRAL
 
 # Set before the agreement with the kb backends was measured (docs/eval.md), not tuned on it.
 ENTAIL_SIMILARITY = 0.8  # answers with no mention to check: entailment at this cosine or above

@@ -13,10 +13,13 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 
+import numpy as np
+
 from unlearn.eval.metrics.tokens import TOKENIZER as _TOKENIZER
 from unlearn.eval.metrics.tokens import word_tokens
 
 BACKEND = f"Brunet W and Honore R on {_TOKENIZER}"
+SetMean = float | np.ndarray  # one set's mean, or one per bootstrap resample (elementwise)
 
 EMPTY_BRUNET = 1000.0  # the reference code's W for an answer with no tokens
 HONORE_CAP = 1e6
@@ -47,12 +50,12 @@ def honore_statistic(text: str) -> float:
 class LinguisticScore:
     """The squashed components and their arithmetic (LS) and harmonic means."""
 
-    s_ppl: float
-    s_brunet: float
-    s_honore: float
+    s_ppl: SetMean
+    s_brunet: SetMean
+    s_honore: SetMean
 
     @property
-    def arithmetic(self) -> float:
+    def arithmetic(self) -> SetMean:
         return (self.s_ppl + self.s_brunet + self.s_honore) / 3
 
     @property
@@ -65,6 +68,7 @@ class LinguisticScore:
         return 3 / sum(1 / p for p in parts)
 
 
-def linguistic_score(ppl: float, brunet: float, honore: float) -> LinguisticScore:
-    """Squash set-mean PPL, W and R into (0, 1): 1/(1+PPL), 1/(1+W), R/(1+R)."""
+def linguistic_score(ppl: SetMean, brunet: SetMean, honore: SetMean) -> LinguisticScore:
+    """Squash set-mean PPL, W and R into (0, 1): 1/(1+PPL), 1/(1+W), R/(1+R); arrays of
+    resampled means work elementwise (`.arithmetic` is LS, except `.harmonic`: floats only)."""
     return LinguisticScore(1 / (1 + ppl), 1 / (1 + brunet), honore / (1 + honore))
