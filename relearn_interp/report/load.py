@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from unlearn.errors import UserError
+
 from relearn_interp.claims.base import Evidence
 from relearn_interp.layout import CIRCUIT_DIFF_RESULTS, CIRCUIT_PAIRS, RunLayout
 from relearn_interp.metric_intervals import metric_estimates
@@ -77,7 +79,10 @@ def stage_timings(layout: RunLayout, stages: list[str]) -> list[dict]:
 
     timings = []
     for name in stages:
-        marker = read_json(layout.marker(name), what="stage marker")
+        path = layout.marker(name)
+        marker = read_json(path, what="stage marker")
+        if not isinstance(marker, dict) or not isinstance(marker.get("seconds"), int | float):
+            raise UserError(f"{path}: stage marker has no 'seconds' number; rerun that stage")
         timings.append(
             {
                 "stage": name,

@@ -94,6 +94,7 @@ def _runs(root: Path) -> dict[str, str]:
         "run_halfeval": summary,
         "run_badeval": summary,
         "run_latin1eval": summary,
+        "run_badmarker": {**summary, "stages": ["bench"]},
     }
     for name, info in runs.items():
         write_json(root / name / "run.json", info)
@@ -103,4 +104,5 @@ def _runs(root: Path) -> dict[str, str]:
     write_json(root / "run_badeval" / "eval-ga" / "ga.json", {**GOOD_RESULTS, "meta": "x"})
     (root / "run_latin1eval" / "eval-ga").mkdir()
     (root / "run_latin1eval" / "eval-ga" / "ga.json").write_bytes(LATIN1_RESULTS)
+    write_json(root / "run_badmarker" / "bench" / ".stage", {})
     return {name: str(root / name) for name in runs}

@@ -360,6 +360,13 @@ CASES = [
         2,
         "not an `unlearn eval` results file",
     ),
+    Case(
+        "figures-bad-marker",
+        "relearn-interp",
+        "figures --results {run_badmarker} --out {out}",
+        2,
+        "stage marker has no 'seconds'",
+    ),
     # the pairs CSV
     Case(
         "circuit-csv-latin1",
