@@ -10,20 +10,28 @@ for both methods, and gets its own interval. `resample_indices(n, ...)` is deter
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Literal
 
 import numpy as np
 from jaxtyping import Float, Int
+from scipy.stats import binomtest
 
 from unlearn.errors import UserError
 
 N_RESAMPLES = 2000
 CONFIDENCE = 0.95
+ALPHA = 1 - CONFIDENCE
 Verdict = Literal["supported", "contradicted", "inconclusive"]
+CORRECTION = (
+    "Holm's step-down correction over the comparisons of one claim, on two-sided "
+    "paired-bootstrap p-values (both directions)"
+)
 VERDICT_RULE = (
-    "supported: the 95% paired-bootstrap CI of the claimed difference excludes 0 in the claimed "
-    "direction; contradicted: it excludes 0 the other way; inconclusive: otherwise"
+    f"supported: the claimed difference is non-zero at α = {ALPHA:.2f} after {CORRECTION}, in "
+    "the claimed direction; contradicted: non-zero the other way; inconclusive: otherwise "
+    "(the 95% paired-bootstrap CIs shown are uncorrected; a proportion of 0/1 outcomes gets a "
+    "Wilson interval)"
 )
 
 
@@ -35,9 +43,10 @@ class Estimate:
     low: float
     high: float
     n: int
+    p: float | None = None  # two-sided bootstrap p of "≠ 0", on differences only
 
     def to_json(self) -> dict[str, float | int]:
-        return asdict(self)
+        return {k: v for k, v in asdict(self).items() if k != "p" or v is not None}
 
     def fmt(self, digits: int = 3, signed: bool = False) -> str:
         """`0.512 [0.401, 0.620]` (with a sign when `signed`)."""
@@ -78,6 +87,55 @@ def interval(
     return Estimate(float(point), float(low), float(high), n)
 
 
+def wilson(successes: int, n: int, confidence: float = CONFIDENCE) -> Estimate:
+    """A proportion k/n with its Wilson score interval, which stays honest at 0/n and n/n (a
+    percentile bootstrap of 0/13 is [0, 0]; Wilson's upper bound is 0.23)."""
+    ci = binomtest(int(successes), int(n)).proportion_ci(confidence, method="wilson")
+    return Estimate(successes / n, float(ci.low), float(ci.high), int(n))
+
+
+def is_binary(values: np.ndarray) -> bool:
+    """Whether every unit is a 0/1 outcome (a proportion, for which Wilson replaces the bootstrap)."""
+    return values.ndim == 1 and bool(np.isin(values, (0.0, 1.0)).all())
+
+
+def bootstrap_p(spread: Float[np.ndarray, " resample"]) -> float:
+    """Two-sided bootstrap p-value of "the difference is 0": twice the smaller tail of the
+    replicates at or beyond 0, with the +1 of an exact test so that it is never 0."""
+    kept = spread[~np.isnan(spread)]
+    below, above = np.sum(kept <= 0), np.sum(kept >= 0)
+    return float(min(1.0, 2 * (min(below, above) + 1) / (kept.size + 1)))
+
+
+def holm(p_values: Sequence[float]) -> list[float]:
+    """Holm-adjusted p-values (step-down, monotone, capped at 1), in the input order."""
+    m = len(p_values)
+    order = np.argsort(p_values, kind="stable")
+    adjusted, running = [0.0] * m, 0.0
+    for rank, index in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * float(p_values[index])))
+        adjusted[index] = running
+    return adjusted
+
+
+def corrected_verdicts(
+    differences: Sequence[Estimate], directions: Sequence[int], alpha: float = ALPHA
+) -> list[tuple[Verdict, float]]:
+    """Each claimed difference's verdict and Holm-adjusted p within one claim's family: non-zero
+    when the adjusted p < alpha, then supported or contradicted by the sign against `direction`."""
+    adjusted = holm([d.p if d.p is not None else 1.0 for d in differences])
+    verdicts = []
+    for difference, direction, p in zip(differences, directions, adjusted, strict=True):
+        if direction not in (1, -1):
+            raise ValueError(f"direction must be +1 or -1, got {direction}")
+        if p >= alpha or difference.value == 0:
+            verdicts.append(("inconclusive", p))
+        else:
+            agrees = difference.value * direction > 0
+            verdicts.append(("supported" if agrees else "contradicted", p))
+    return verdicts
+
+
 def unit_mean(x: np.ndarray) -> np.ndarray:
     """The default statistic: the mean over units (the last axis), NaN not allowed."""
     return x.mean(axis=-1)
@@ -111,6 +169,8 @@ def bootstrap(
     """The statistic (default: the mean) of per-unit values, with its percentile CI."""
     array = _as_units(values, allow_nan=statistic is not unit_mean)
     n = array.shape[-1]
+    if statistic is unit_mean and is_binary(array):
+        return wilson(int(array.sum()), n, confidence)
     indices = resample_indices(n, n_resamples, seed)
     point = float(statistic(array))
     return interval(point, replicates(array, indices, statistic), n, confidence)
@@ -137,7 +197,7 @@ def paired_difference(
     indices = resample_indices(n, n_resamples, seed)
     point = float(statistic(left)) - float(statistic(right))
     spread = replicates(left, indices, statistic) - replicates(right, indices, statistic)
-    return interval(point, spread, n, confidence)
+    return replace(interval(point, spread, n, confidence), p=bootstrap_p(spread))
 
 
 def verdict(difference: Estimate, direction: int) -> Verdict:

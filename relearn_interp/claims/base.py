@@ -15,6 +15,7 @@ from relearn_interp.statistics import (
     VERDICT_RULE,
     Estimate,
     combine,
+    corrected_verdicts,
     paired_difference,
     verdict,
 )
@@ -28,6 +29,7 @@ class Comparison:
     estimate: Estimate
     direction: int
     verdict: str
+    p_holm: float | None = None  # set when the claim's family is corrected (`combined`)
 
     def to_json(self) -> dict:
         return {
@@ -35,6 +37,7 @@ class Comparison:
             **self.estimate.to_json(),
             "direction": self.direction,
             "verdict": self.verdict,
+            **({"p_holm": self.p_holm} if self.p_holm is not None else {}),
         }
 
 
@@ -80,6 +83,13 @@ def compare(name: str, a: np.ndarray, b: np.ndarray, direction: int, seed: int =
 
 
 def combined(comparisons: list[Comparison]) -> str:
+    """The claim's verdict after Holm-correcting its comparisons (each one's verdict and adjusted
+    p are updated in place): supported when all are, contradicted when any is."""
+    corrected = corrected_verdicts(
+        [c.estimate for c in comparisons], [c.direction for c in comparisons]
+    )
+    for comparison, (verdict_, p) in zip(comparisons, corrected, strict=True):
+        comparison.verdict, comparison.p_holm = verdict_, p
     return combine([c.verdict for c in comparisons])
 
 

@@ -12,7 +12,9 @@ from relearn_interp.erasure.judge import CLAIM, CLAIM_STATISTIC, ErasureTable
 def claim_erasure(table: ErasureTable) -> Claim:
     """ReLearn's recovered share of forgotten facts − each GA/NPO checkpoint's < 0."""
     comparisons = [
-        Comparison(f"recovered share {c.relearn} − {c.other}", c.difference, -1, c.verdict)
+        Comparison(
+            f"recovered share {c.relearn} − {c.other}", c.difference, -1, c.verdict, c.p_holm
+        )
         for c in table.comparisons
     ]
     unmatched = [

@@ -10,7 +10,7 @@ every checkpoint (and every difference between two) is evaluated on the same res
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from jaxtyping import Float
@@ -22,8 +22,11 @@ from relearn_interp.statistics import (
     Verdict,
     bootstrap,
     combine,
+    corrected_verdicts,
+    is_binary,
     paired_difference,
     verdict,
+    wilson,
 )
 
 RECOVERY_THRESHOLD = 0.2
@@ -62,6 +65,10 @@ def ratio_estimate(
     numerator: Float[np.ndarray, " n"], denominator: Float[np.ndarray, " n"], seed: int = 0
 ) -> Estimate:
     """Σ numerator / Σ denominator with its bootstrap CI over facts."""
+    numerator, denominator = np.asarray(numerator, float), np.asarray(denominator, float)
+    if is_binary(numerator) and is_binary(denominator) and denominator.sum() > 0:
+        if (numerator <= denominator).all():  # k of n forgotten facts: a proportion
+            return wilson(int(numerator.sum()), int(denominator.sum()))
     return bootstrap(np.stack([numerator, denominator]), _ratio, seed=seed)
 
 
@@ -112,6 +119,7 @@ class RecoveryComparison:
     difference: Estimate
     verdict: Verdict
     forgotten_difference: Estimate
+    p_holm: float | None = None
 
     @property
     def matched_forgetting(self) -> bool:
@@ -123,6 +131,7 @@ class RecoveryComparison:
             "other": self.other,
             "difference": self.difference.to_json(),
             "verdict": self.verdict,
+            "p_holm": self.p_holm,
             "forgotten_difference": self.forgotten_difference.to_json(),
             "matched_forgetting": self.matched_forgetting,
         }
@@ -188,7 +197,11 @@ def recovery_comparisons(results: dict, seed: int = 0) -> list[RecoveryCompariso
             comparisons.append(
                 RecoveryComparison(mine, other, difference, verdict(difference, -1), forgetting)
             )
-    return comparisons
+    corrected = corrected_verdicts([c.difference for c in comparisons], [-1] * len(comparisons))
+    return [
+        replace(c, verdict=verdict_, p_holm=p)
+        for c, (verdict_, p) in zip(comparisons, corrected, strict=True)
+    ]
 
 
 def erasure_table(results: dict, seed: int = 0) -> ErasureTable:

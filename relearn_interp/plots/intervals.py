@@ -1,4 +1,4 @@
-"""95% bootstrap CIs for figures, from per-fact values, on the one shared resample of
+"""95% bootstrap CIs for figures (Wilson intervals for columns of 0/1 outcomes), from per-fact values, on the one shared resample of
 `relearn_interp.statistics` (so a figure's error bars and the report's numbers agree).
 
 A figure often needs one interval per column (a layer, a rank, a destination): every column is
@@ -12,7 +12,14 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from jaxtyping import Float
 
-from relearn_interp.statistics import Estimate, interval, replicates, resample_indices
+from relearn_interp.statistics import (
+    Estimate,
+    interval,
+    is_binary,
+    replicates,
+    resample_indices,
+    wilson,
+)
 
 
 def column_estimates(
@@ -35,7 +42,13 @@ def column_estimates(
         point = np.atleast_1d(np.asarray(statistic(columns), dtype=float))
         spread = replicates(columns, indices, statistic)
     spread = spread.reshape(spread.shape[0], -1)
-    return [interval(float(point[j]), spread[:, j], matrix.shape[0]) for j in range(point.size)]
+    n = matrix.shape[0]
+    return [
+        wilson(int(columns[j].sum()), n)  # a column of 0/1 outcomes is a proportion
+        if statistic is None and is_binary(columns[j])
+        else interval(float(point[j]), spread[:, j], n)
+        for j in range(point.size)
+    ]
 
 
 def share_estimates(

@@ -26,11 +26,15 @@ def claims_section(claims: list[Claim]) -> str:
     rows = [[c.claim, f"**{c.verdict}**", c.note or "–"] for c in claims]
     details = []
     for index, c in enumerate(claims, start=1):
+        adjusted = "; ".join(
+            f"{x.name} {x.p_holm:.3f} ({x.verdict})" for x in c.comparisons if x.p_holm is not None
+        )
         details.append(
             f"{index}. **{c.claim}** — **{c.verdict}**.\n"
             f"   - statistic: {c.statistic}\n"
             f"   - rule: {c.rule or '–'}\n"
             f"   - measured (95% paired-bootstrap CI): {c.measured}"
+            + (f"\n   - Holm-adjusted p: {adjusted}" if adjusted else "")
         )
     return (
         f"Verdict rule: {VERDICT_RULE}.\n\n"

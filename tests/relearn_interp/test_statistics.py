@@ -9,19 +9,58 @@ from relearn_interp.statistics import (
     Estimate,
     bootstrap,
     combine,
+    corrected_verdicts,
+    holm,
     paired_difference,
     replicates,
     resample_indices,
     verdict,
+    wilson,
 )
 from unlearn.errors import UserError
 
 
 def test_two_units_match_the_hand_computed_percentiles():
-    # Means of resamples of {0, 1} are 0, 0.5 or 1 with probabilities 1/4, 1/2, 1/4: the 2.5th
-    # percentile is 0 and the 97.5th is 1, the point estimate 0.5.
-    estimate = bootstrap([0.0, 1.0], n_resamples=4000, seed=3)
-    assert (estimate.value, estimate.low, estimate.high, estimate.n) == (0.5, 0.0, 1.0, 2)
+    # Means of resamples of {0, 2} are 0, 1 or 2 with probabilities 1/4, 1/2, 1/4: the 2.5th
+    # percentile is 0 and the 97.5th is 2, the point estimate 1. (0/1 values are a proportion,
+    # which gets a Wilson interval instead: the next test.)
+    estimate = bootstrap([0.0, 2.0], n_resamples=4000, seed=3)
+    assert (estimate.value, estimate.low, estimate.high, estimate.n) == (1.0, 0.0, 2.0, 2)
+
+
+def test_the_wilson_interval_of_0_of_13_matches_a_hand_computation():
+    # Wilson: (p + z²/2n ± z·sqrt(p(1−p)/n + z²/4n²)) / (1 + z²/n); at p = 0 the upper bound is
+    # (z²/n) / (1 + z²/n) = z² / (n + z²) = 3.8415 / 16.8415 = 0.2281.
+    z2 = 1.959963984540054**2
+    estimate = bootstrap(np.zeros(13))
+    assert (estimate.value, estimate.low, estimate.n) == (0.0, 0.0, 13)
+    assert estimate.high == pytest.approx(z2 / (13 + z2), abs=1e-9)
+    assert wilson(0, 13).high == pytest.approx(0.2281, abs=1e-4)
+    # A percentile bootstrap of the same 13 zeros would have given [0, 0].
+    assert bootstrap(np.zeros(13) + 0.5).high == 0.5
+
+
+def test_holm_adjusts_step_down_and_changes_a_borderline_verdict():
+    # p = (0.01, 0.04, 0.03) with m = 3: sorted 0.01·3 = 0.03, 0.03·2 = 0.06, max(0.06, 0.04·1)
+    assert holm([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])
+    # A borderline difference (p = 0.04 alone: supported) is inconclusive beside two others.
+    borderline = Estimate(0.2, 0.01, 0.4, 30, p=0.04)
+    assert corrected_verdicts([borderline], [+1]) == [("supported", pytest.approx(0.04))]
+    family = [borderline, Estimate(0.1, -0.1, 0.3, 30, p=0.5), Estimate(0.1, -0.2, 0.4, 30, p=0.6)]
+    verdicts = corrected_verdicts(family, [+1, +1, +1])
+    assert verdicts[0] == ("inconclusive", pytest.approx(0.12))
+    # Both directions: a strong difference against the claim is contradicted after correction.
+    against = Estimate(-0.3, -0.5, -0.1, 30, p=0.001)
+    assert corrected_verdicts([against, borderline], [+1, +1])[0][0] == "contradicted"
+
+
+def test_the_bootstrap_p_of_a_difference_is_small_only_when_its_ci_excludes_0():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=40)
+    shifted = paired_difference(a + 1.0, a + rng.normal(scale=0.5, size=40))
+    same = paired_difference(a, a + rng.normal(scale=0.5, size=40))
+    assert shifted.p < 0.01 and shifted.low > 0
+    assert same.p > 0.05 and same.low < 0 < same.high
 
 
 def test_paired_difference_is_exact_when_the_difference_is_constant():
