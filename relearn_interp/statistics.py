@@ -136,6 +136,42 @@ def corrected_verdicts(
     return verdicts
 
 
+Equivalence = Literal["equivalent", "beyond the margin", "inconclusive"]
+
+
+@dataclass(frozen=True)
+class EquivalenceTest:
+    """Two one-sided tests (TOST) at level α of "|mean| < margin", read off the 1 − 2α bootstrap
+    CI: equivalent when it lies inside (−margin, margin), beyond the margin when it lies wholly
+    outside it, inconclusive otherwise."""
+
+    estimate: Estimate  # the mean with its 90% CI (α = 0.05)
+    margin: float
+    outcome: Equivalence
+
+    def fmt(self, digits: int = 2) -> str:
+        return (
+            f"{self.estimate.fmt(digits, signed=True)} (90% CI) against ±{self.margin:.{digits}f}: "
+            f"{self.outcome}"
+        )
+
+
+def equivalence(
+    values: Sequence[float] | np.ndarray, margin: float, seed: int = 0, alpha: float = ALPHA
+) -> EquivalenceTest:
+    """TOST of per-unit values against a margin > 0 (the CI is the bootstrap's, at 1 − 2α)."""
+    if not margin > 0:
+        raise ValueError(f"an equivalence margin must be > 0, got {margin}")
+    estimate = bootstrap(values, seed=seed, confidence=1 - 2 * alpha)
+    if -margin < estimate.low and estimate.high < margin:
+        outcome: Equivalence = "equivalent"
+    elif estimate.low >= margin or estimate.high <= -margin:
+        outcome = "beyond the margin"
+    else:
+        outcome = "inconclusive"
+    return EquivalenceTest(estimate, margin, outcome)
+
+
 def unit_mean(x: np.ndarray) -> np.ndarray:
     """The default statistic: the mean over units (the last axis), NaN not allowed."""
     return x.mean(axis=-1)

@@ -14,13 +14,16 @@ from relearn_interp.claims.base import (
     rule_text,
 )
 from relearn_interp.labels import relearn_labels, reverse_labels
-from relearn_interp.statistics import bootstrap
+from relearn_interp.statistics import bootstrap, equivalence
 
 CLAIM = "GA/NPO raise next-token entropy on forget prompts, ReLearn does not"
 STATISTIC = (
     "per forget fact, the mean over answer positions of the checkpoint's next-token entropy minus "
     "vanilla's (nats), averaged over facts"
 )
+# "ReLearn does not" is an equivalence claim: its change must lie within this fraction of the
+# GA/NPO checkpoints' mean change (two one-sided tests), not merely fail to exclude 0.
+MARGIN_FRACTION = 0.5
 
 
 def entropy_change_per_fact(shift: dict) -> dict[str, dict[str, float]]:
@@ -52,14 +55,37 @@ def claim_entropy(shift: dict, seed: int = 0) -> Claim:
     measured = "; ".join(f"{c.name} {c.estimate.fmt(2, signed=True)}" for c in comparisons)
     if context:
         measured += "; for context, ReLearn's own change: " + ", ".join(context)
+    reverse_mean = float(np.mean([change[n].mean() for n in reverse_labels(labels)] or [0.0]))
+    verdict = combined(comparisons)
+    tests, note = [], ""
+    if reverse_mean > 0:
+        margin = MARGIN_FRACTION * reverse_mean
+        tests = [(r, equivalence(change[r], margin, seed)) for r in relearn_labels(labels)]
+        measured += "; ReLearn's change, TOST: " + ", ".join(f"{r} {t.fmt()}" for r, t in tests)
+    else:
+        note = f"no equivalence margin: GA/NPO's mean change is {reverse_mean:+.2f} nats, not > 0"
     return Claim(
         CLAIM,
         STATISTIC,
-        rule_text("each GA/NPO change > 0, and each GA/NPO change − ReLearn's > 0"),
-        combined(comparisons),
+        rule_text(
+            "each GA/NPO change > 0, each GA/NPO change − ReLearn's > 0, and ReLearn's change "
+            f"equivalent to 0 within ±{MARGIN_FRACTION:g} × GA/NPO's mean change (two one-sided "
+            "tests at α = 0.05; beyond the margin contradicts the claim)"
+        ),
+        both_halves(verdict, [t.outcome for _, t in tests]),
         measured + " nats",
         comparisons,
+        note,
     )
+
+
+def both_halves(differences: str, outcomes: list[str]) -> str:
+    """The verdict from both halves: the GA/NPO differences and ReLearn's equivalence tests."""
+    if differences == "contradicted" or "beyond the margin" in outcomes:
+        return "contradicted"
+    if differences == "supported" and outcomes and all(o == "equivalent" for o in outcomes):
+        return "supported"
+    return "inconclusive"
 
 
 def _check(evidence: Evidence) -> Claim:

@@ -10,6 +10,7 @@ from relearn_interp.statistics import (
     bootstrap,
     combine,
     corrected_verdicts,
+    equivalence,
     holm,
     paired_difference,
     replicates,
@@ -134,3 +135,22 @@ def test_bad_values_are_one_line_errors():
         paired_difference([1.0, 2.0], [1.0])
     with pytest.raises(UserError, match="at least one unit|n >= 1"):
         bootstrap([])
+
+
+@pytest.mark.parametrize(
+    ("centre", "outcome"),
+    [(0.0, "equivalent"), (1.0, "beyond the margin"), (0.3, "inconclusive")],
+)
+def test_tost_gives_all_three_outcomes(centre, outcome):
+    # 40 units of spread 0.1 around `centre`: the 90% CI is about ±0.03 wide, the margin 0.3.
+    values = centre + np.random.default_rng(4).normal(0, 0.1, 40)
+    test = equivalence(values, margin=0.3)
+    assert test.outcome == outcome, test.fmt()
+    assert test.estimate.low < test.estimate.value < test.estimate.high
+
+
+def test_tost_uses_the_90_percent_interval():
+    values = np.random.default_rng(5).normal(0, 1, 30)
+    assert equivalence(values, 5.0).estimate == bootstrap(values, confidence=0.90)
+    with pytest.raises(ValueError):
+        equivalence(values, 0.0)

@@ -44,6 +44,15 @@ def test_entropy_claim(ga_shift, expected):
     assert "ga_gdr − relearn" in claim.measured and claim.rule
 
 
+def test_entropy_claim_tests_that_relearn_does_not_raise_it():
+    # ReLearn raising entropy as much as GA fails the equivalence half: contradicted.
+    claim = claim_entropy(shift_results(0.5 + noise(1), 0.5 + noise(2)))
+    assert claim.verdict == "contradicted" and "beyond the margin" in claim.measured
+    # ReLearn's change halfway to the margin's edge, on noisy facts: not shown equivalent.
+    claim = claim_entropy(shift_results(0.5 + noise(1), 0.24 + noise(2, 0.3)))
+    assert claim.verdict == "inconclusive", claim.measured
+
+
 def lens_results(late_gold: dict[str, float], related: dict[str, float]) -> dict:
     n_sites = 6
     items = []
