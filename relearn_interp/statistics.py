@@ -15,7 +15,7 @@ from typing import Literal
 
 import numpy as np
 from jaxtyping import Float, Int
-from scipy.stats import binomtest
+from scipy.stats import binomtest, permutation_test
 
 from unlearn.errors import UserError
 
@@ -24,8 +24,8 @@ CONFIDENCE = 0.95
 ALPHA = 1 - CONFIDENCE
 Verdict = Literal["supported", "contradicted", "inconclusive"]
 CORRECTION = (
-    "Holm's step-down correction over the comparisons of one claim, on two-sided "
-    "paired-bootstrap p-values (both directions)"
+    "Holm's step-down correction over the comparisons of one claim, on two-sided p-values "
+    "(both directions): paired bootstrap, or the exact sign-flip test under 20 units"
 )
 VERDICT_RULE = (
     f"supported: the claimed difference is non-zero at α = {ALPHA:.2f} after {CORRECTION}, in "
@@ -97,6 +97,23 @@ def wilson(successes: int, n: int, confidence: float = CONFIDENCE) -> Estimate:
 def is_binary(values: np.ndarray) -> bool:
     """Whether every unit is a 0/1 outcome (a proportion, for which Wilson replaces the bootstrap)."""
     return values.ndim == 1 and bool(np.isin(values, (0.0, 1.0)).all())
+
+
+EXACT_BELOW = 20  # under this many units a difference's p comes from the exact sign-flip test
+
+
+def sign_flip_p(differences: Float[np.ndarray, " n"]) -> float:
+    """Exact two-sided sign-flip p of "the mean paired difference is 0": every one of the 2^n
+    sign patterns of the per-unit differences (valid at small n, where a bootstrap is not)."""
+    result = permutation_test(
+        (np.asarray(differences, dtype=float),),
+        lambda x, axis: np.mean(x, axis=axis),
+        permutation_type="samples",
+        n_resamples=np.inf,
+        alternative="two-sided",
+        vectorized=True,
+    )
+    return float(result.pvalue)
 
 
 def bootstrap_p(spread: Float[np.ndarray, " resample"]) -> float:
@@ -233,7 +250,9 @@ def paired_difference(
     indices = resample_indices(n, n_resamples, seed)
     point = float(statistic(left)) - float(statistic(right))
     spread = replicates(left, indices, statistic) - replicates(right, indices, statistic)
-    return replace(interval(point, spread, n, confidence), p=bootstrap_p(spread))
+    exact = not custom and left.ndim == 1 and n < EXACT_BELOW
+    p = sign_flip_p(left - right) if exact else bootstrap_p(spread)
+    return replace(interval(point, spread, n, confidence), p=p)
 
 
 def verdict(difference: Estimate, direction: int) -> Verdict:

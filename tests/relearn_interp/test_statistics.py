@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -15,6 +17,7 @@ from relearn_interp.statistics import (
     paired_difference,
     replicates,
     resample_indices,
+    sign_flip_p,
     verdict,
     wilson,
 )
@@ -154,3 +157,12 @@ def test_tost_uses_the_90_percent_interval():
     assert equivalence(values, 5.0).estimate == bootstrap(values, confidence=0.90)
     with pytest.raises(ValueError):
         equivalence(values, 0.0)
+
+
+def test_the_sign_flip_test_matches_an_exhaustive_enumeration_on_7_units():
+    d = np.array([0.3, -0.1, 0.5, 0.2, 0.4, -0.2, 0.6])
+    flips = [abs((d * np.array(signs)).mean()) for signs in itertools.product((1, -1), repeat=7)]
+    by_hand = sum(f >= abs(d.mean()) - 1e-12 for f in flips) / 2**7
+    assert sign_flip_p(d) == pytest.approx(by_hand) == pytest.approx(14 / 128)
+    # Under 20 units, a paired difference carries the exact p, not the bootstrap's.
+    assert paired_difference(d, np.zeros(7)).p == pytest.approx(by_hand)
