@@ -6,9 +6,12 @@ The *knowledge slot* is where the fact's object starts inside the answer ("... w
 its first token is the gold token the analyses track; records without a fact (or whose answer does
 not contain the object) fall back to the answer's first token at the answer start.
 
-Subject-related tokens are the first tokens of the entity's *other* objects (from the fact triples),
-as they appear inside their own answers, minus tokens that also start an object of another subject
-in the data (so generic starts such as " The" or " 1" do not count) and minus the gold token itself.
+Related concepts, the tokens ReLearn is trained to say instead of the fact, are the first tokens
+of the fact's coarse attributes (`unlearn.data.coarse`: region, country, decade, field, genre
+family, prize kind, ...) and of same-type answers (the objects of the same relation for the other
+subjects in the data, as they start inside their own answers), minus the gold token and minus the
+first token of any of the subject's other objects: those are facts being forgotten too, and mass on
+them would measure leakage of forgotten facts, not kept concepts.
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ from transformer_lens.model_bridge import TransformerBridge
 from transformers import PreTrainedTokenizerBase
 
 from relearn_interp.load import check_context
-from unlearn.data.records import QARecord
+from unlearn.data.coarse import coarse_attributes
+from unlearn.data.records import Fact, QARecord
 from unlearn.errors import UserError
 from unlearn.prompting import answer_ids, has_chat_template, prompt_ids
 
@@ -80,33 +84,50 @@ def object_token_index(tokenizer: PreTrainedTokenizerBase, record: QARecord) -> 
 
 def object_first_tokens(
     tokenizer: PreTrainedTokenizerBase, records: list[QARecord]
-) -> dict[str, dict[str, int]]:
-    """subject -> {object: id of the object's first token as it appears in its own answer}."""
-    found: dict[str, dict[str, int]] = defaultdict(dict)
+) -> dict[tuple[str, str], dict[str, int]]:
+    """(relation, subject) -> {object: id of its first token as it appears in its own answer}."""
+    found: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
     for record in records:
         index = object_token_index(tokenizer, record)
         if index is not None:
             ids = answer_ids(tokenizer, record.answer, eos=False)
-            found[record.fact.subject][record.fact.object] = ids[index]
+            found[(record.fact.relation, record.fact.subject)][record.fact.object] = ids[index]
     return found
 
 
-def related_token_ids(
-    objects: dict[str, dict[str, int]], subject: str, gold_object: str
-) -> list[int]:
-    """First tokens of the subject's other objects that start no other subject's object."""
-    elsewhere = {
-        tid for other, table in objects.items() if other != subject for tid in table.values()
+def coarse_first_tokens(tokenizer: PreTrainedTokenizerBase, fact: Fact) -> set[int]:
+    """First tokens of the fact's coarse attributes as words inside an answer (" Northern", ...);
+    the article-prefixed forms (`a_mood`) are skipped, their first token is only " a"/" an"."""
+    attributes = coarse_attributes(fact.object_type, fact.object) or {}
+    return {
+        tokenizer(" " + value, add_special_tokens=False)["input_ids"][0]
+        for key, value in attributes.items()
+        if not key.startswith("a_") and value
     }
-    own = objects.get(subject, {})
-    gold = own.get(gold_object)
-    return sorted(
-        {
-            tid
-            for obj, tid in own.items()
-            if obj != gold_object and tid != gold and tid not in elsewhere
-        }
-    )
+
+
+def related_token_ids(
+    tokenizer: PreTrainedTokenizerBase,
+    objects: dict[tuple[str, str], dict[str, int]],
+    fact: Fact,
+) -> list[int]:
+    """The fact's related-concept tokens: coarse attributes and same-relation answers of other
+    subjects, minus the gold token and every first token of the subject's other objects."""
+    same_type = {
+        tid
+        for (relation, subject), table in objects.items()
+        if relation == fact.relation and subject != fact.subject
+        for tid in table.values()
+    }
+    own = {
+        tid
+        for (_, subject), table in objects.items()
+        if subject == fact.subject
+        for tid in table.values()
+    }  # the gold token included
+    gold = objects.get((fact.relation, fact.subject), {}).get(fact.object)
+    concepts = coarse_first_tokens(tokenizer, fact) | same_type
+    return sorted(concepts - own - {gold})
 
 
 def build_prompts(
@@ -114,7 +135,8 @@ def build_prompts(
     records: list[QARecord],
     context: list[QARecord] | None = None,
 ) -> list[AnalysisPrompt]:
-    """Analysis prompts for `records`; `context` (default: the records) supplies the entities' other facts."""
+    """Analysis prompts for `records`; `context` (default: the records) supplies the entities' other
+    facts and the other subjects' same-relation answers."""
     if not records:
         raise UserError(
             "the data holds no records; give a data file or split with at least one QA record"
@@ -124,11 +146,7 @@ def build_prompts(
     for record in records:
         answer = answer_ids(tokenizer, record.answer)
         index = object_token_index(tokenizer, record)
-        related = (
-            related_token_ids(objects, record.fact.subject, record.fact.object)
-            if record.fact
-            else []
-        )
+        related = related_token_ids(tokenizer, objects, record.fact) if record.fact else []
         prompts.append(
             AnalysisPrompt(
                 id=record.id,

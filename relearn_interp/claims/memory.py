@@ -22,8 +22,9 @@ CLAIM = (
 )
 STATISTIC = (
     "per forget fact, the logit-lens probability of the gold token (and the mass on related "
-    "entities' tokens) at the answer's target position, averaged over the last third of the "
-    "layers, then over facts"
+    "concepts' tokens: the fact's coarse attributes and same-relation answers of other "
+    "subjects, never the subject's other facts) at the answer's target position, averaged over "
+    "the last third of the layers, then over facts"
 )
 
 
