@@ -43,23 +43,39 @@ class Metric:
     fields: tuple[str, ...]
     higher_is_better: bool
     statistic: Statistic = unit_mean
+    proportion: bool = False  # per-fact 0/1 outcomes: a Wilson interval
 
 
 METRICS: tuple[Metric, ...] = (
-    Metric("forget.KFR", "KFR (forget) ↑", FORGET, ("forgotten",), True),
-    Metric("forget.fact_recall", "recall (forget) ↓", FORGET, ("recalled",), False),
+    Metric("forget.KFR", "KFR (forget) ↑", FORGET, ("forgotten",), True, proportion=True),
+    Metric(
+        "forget.fact_recall", "recall (forget) ↓", FORGET, ("recalled",), False, proportion=True
+    ),
     Metric(
         "forget_paraphrased.fact_recall",
         "recall (paraphrased forget) ↓",
         PARAPHRASED,
         ("recalled",),
         False,
+        proportion=True,
     ),
     Metric(
-        "forget.fact_recall_exact", "exact recall (forget) ↓", FORGET, ("recalled_exact",), False
+        "forget.fact_recall_exact",
+        "exact recall (forget) ↓",
+        FORGET,
+        ("recalled_exact",),
+        False,
+        proportion=True,
     ),
-    Metric("retain.KRR", "KRR (held-out retain) ↑", RETAIN, ("retained",), True),
-    Metric("retain.fact_recall", "recall (held-out retain) ↑", RETAIN, ("recalled",), True),
+    Metric("retain.KRR", "KRR (held-out retain) ↑", RETAIN, ("retained",), True, proportion=True),
+    Metric(
+        "retain.fact_recall",
+        "recall (held-out retain) ↑",
+        RETAIN,
+        ("recalled",),
+        True,
+        proportion=True,
+    ),
     Metric(
         "retain.LS", "LS (retain) ↑", RETAIN, ("ppl", "brunet", "honore"), True, ls_from_columns
     ),
@@ -97,7 +113,9 @@ def metric_estimates(evals: dict[str, dict], seed: int = 0) -> dict[str, dict[st
         for metric in METRICS:
             values = columns(results, metric)
             if values is not None and not np.isnan(values).all():
-                table[label][metric.key] = bootstrap(values, metric.statistic, seed=seed)
+                table[label][metric.key] = bootstrap(
+                    values, metric.statistic, seed=seed, proportion=metric.proportion
+                )
     return table
 
 

@@ -95,7 +95,7 @@ def wilson(successes: int, n: int, confidence: float = CONFIDENCE) -> Estimate:
 
 
 def is_binary(values: np.ndarray) -> bool:
-    """Whether every unit is a 0/1 outcome (a proportion, for which Wilson replaces the bootstrap)."""
+    """Whether every unit is a 0/1 outcome (what a proportion's Wilson interval needs)."""
     return values.ndim == 1 and bool(np.isin(values, (0.0, 1.0)).all())
 
 
@@ -218,11 +218,13 @@ def bootstrap(
     n_resamples: int = N_RESAMPLES,
     seed: int = 0,
     confidence: float = CONFIDENCE,
+    proportion: bool = False,
 ) -> Estimate:
-    """The statistic (default: the mean) of per-unit values, with its percentile CI."""
+    """The statistic (default: the mean) of per-unit values, with its percentile CI; a
+    `proportion` of 0/1 outcomes (KFR, recall) gets the Wilson interval instead."""
     array = _as_units(values, allow_nan=statistic is not unit_mean)
     n = array.shape[-1]
-    if statistic is unit_mean and is_binary(array):
+    if proportion and statistic is unit_mean and is_binary(array):
         return wilson(int(array.sum()), n, confidence)
     indices = resample_indices(n, n_resamples, seed)
     point = float(statistic(array))

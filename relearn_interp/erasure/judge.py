@@ -92,7 +92,9 @@ def probe_estimates(per_fact: dict, seed: int = 0) -> dict[str, Estimate | None]
         for probe in PROBES
         if probe in per_fact
     }
-    estimates["forgotten"] = bootstrap(np.asarray(per_fact["forgotten"], dtype=float), seed=seed)
+    estimates["forgotten"] = bootstrap(
+        np.asarray(per_fact["forgotten"], dtype=float), seed=seed, proportion=True
+    )
     estimates["depth"] = depth_estimate(per_fact, seed)
     return estimates
 

@@ -26,11 +26,13 @@ def column_estimates(
     matrix: Float[np.ndarray, "n c"],
     statistic: Callable[[np.ndarray], np.ndarray] | None = None,
     seed: int = 0,
+    proportions: bool = False,
 ) -> list[Estimate]:
     """A statistic of the columns with 95% CIs; rows are facts, resampled once for all columns.
 
     The default statistic is each column's mean over facts (NaN refused); a custom one maps the
-    columns, [..., c, n], to k values, [..., k].
+    columns, [..., c, n], to k values, [..., k]. `proportions`: the columns are 0/1 outcomes, each
+    of which gets a Wilson interval.
     """
     matrix = np.asarray(matrix, dtype=float)
     columns = matrix.T  # [c, n]: the unit axis last, as `replicates` wants
@@ -45,7 +47,7 @@ def column_estimates(
     n = matrix.shape[0]
     return [
         wilson(int(columns[j].sum()), n)  # a column of 0/1 outcomes is a proportion
-        if statistic is None and is_binary(columns[j])
+        if proportions and statistic is None and is_binary(columns[j])
         else interval(float(point[j]), spread[:, j], n)
         for j in range(point.size)
     ]

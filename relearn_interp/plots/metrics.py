@@ -67,7 +67,8 @@ def precision_estimates(evals: dict[str, dict], seed: int = 0) -> dict[str, dict
         if not shared:
             continue
         matrix = np.asarray([[rows[p][i] for p in rows] for i in shared])
-        table[label] = dict(zip(rows, column_estimates(matrix, seed=seed), strict=True))
+        estimates = column_estimates(matrix, seed=seed, proportions=True)  # KFR: 0/1 per fact
+        table[label] = dict(zip(rows, estimates, strict=True))
     return table
 
 

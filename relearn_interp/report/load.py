@@ -7,12 +7,11 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from unlearn.errors import UserError
-
 from relearn_interp.claims.base import Evidence
 from relearn_interp.layout import CIRCUIT_DIFF_RESULTS, CIRCUIT_PAIRS, RunLayout
 from relearn_interp.metric_intervals import metric_estimates
 from relearn_interp.statistics import Estimate
+from unlearn.errors import UserError
 
 
 @dataclass

@@ -36,12 +36,13 @@ def test_the_wilson_interval_of_0_of_13_matches_a_hand_computation():
     # Wilson: (p + z²/2n ± z·sqrt(p(1−p)/n + z²/4n²)) / (1 + z²/n); at p = 0 the upper bound is
     # (z²/n) / (1 + z²/n) = z² / (n + z²) = 3.8415 / 16.8415 = 0.2281.
     z2 = 1.959963984540054**2
-    estimate = bootstrap(np.zeros(13))
+    estimate = bootstrap(np.zeros(13), proportion=True)
     assert (estimate.value, estimate.low, estimate.n) == (0.0, 0.0, 13)
     assert estimate.high == pytest.approx(z2 / (13 + z2), abs=1e-9)
     assert wilson(0, 13).high == pytest.approx(0.2281, abs=1e-4)
-    # A percentile bootstrap of the same 13 zeros would have given [0, 0].
-    assert bootstrap(np.zeros(13) + 0.5).high == 0.5
+    # A percentile bootstrap of the same 13 zeros gives [0, 0]: right for a continuous quantity
+    # that is 0 on every unit, which is why Wilson is asked for, not guessed from the values.
+    assert bootstrap(np.zeros(13)).high == 0.0
 
 
 def test_holm_adjusts_step_down_and_changes_a_borderline_verdict():
