@@ -30,7 +30,13 @@ reproduce: venv
 	$(BIN)/relearn-interp reproduce --preset $(PRESET)
 
 benchmarks: venv
-	for script in benchmarks/*.py; do $(BIN)/python $$script || exit 1; done
+	for script in benchmarks/*.py; do \
+		case $$script in \
+		*main_job_cost.py) if [ -d runs/$(PRESET) ]; then $(BIN)/python $$script --results runs/$(PRESET) || exit 1; \
+			else echo "skip $$script: no runs/$(PRESET) (run make reproduce first)"; fi ;; \
+		*) $(BIN)/python $$script || exit 1 ;; \
+		esac; \
+	done
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache

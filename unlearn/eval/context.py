@@ -65,13 +65,15 @@ class Context:
         sets: dict[str, list[QARecord]] | None = None,
         questions: dict[str, list[str]] | None = None,
         full: bool = False,
+        given: dict[str, list[str]] | None = None,
     ) -> tuple[dict[str, Any], dict[str, Any]]:
-        """Generate answers for each set with `model` and score them; (values, items) keyed by set."""
+        """Generate answers for each set with `model` (a set in `given` takes those answers
+        instead) and score them; (values, items) keyed by set."""
         values, items = {}, {}
         for kind, records in (sets or self.sets).items():
             asked = questions[kind] if questions else [r.question for r in records]
             generation, progress = self.config.generation, self.config.progress
-            generated = generate_answers(
+            generated = (given or {}).get(kind) or generate_answers(
                 model, self.tokenizer, asked, generation, progress, desc=f"{label} {kind}"
             )
             values[kind], items[kind] = self.scorer.score(

@@ -10,15 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import torch
 from jaxtyping import Float
 from torch import Tensor
 
 from unlearn.errors import UserError
 from unlearn.methods.batch import Forward, TokenBatch
 from unlearn.methods.ga import ga_term
-from unlearn.methods.losses import answer_ce, kl_to_reference
+from unlearn.methods.losses import answer_ce, kl_from_reference_logprobs, kl_to_reference
 from unlearn.methods.npo import npo_term
+from unlearn.methods.reference import CachedReference
 from unlearn.methods.relearn import learn_term
 from unlearn.methods.settings import LossSettings
 
@@ -83,17 +83,36 @@ def get_method(name: str) -> Method:
 
 @dataclass
 class Terms:
-    """A micro-batch's loss, its forget-side term (SURE's saliency source) and named parts."""
+    """A micro-batch's loss, its forget-side term (SURE's saliency source) and named parts.
+
+    `retain` is the weighted sum of the retain terms alone (None without them), so that SURE can
+    backpropagate the forget graph and the retain graph once each: total = w_f · forget + retain.
+    """
 
     total: Float[Tensor, ""]
     forget: Float[Tensor, ""]
     parts: dict[str, Float[Tensor, ""]]
+    retain: Float[Tensor, ""] | None = None
+
+
+def _retain_kl(
+    logits: Float[Tensor, "batch pos vocab"],
+    reference: CachedReference,
+    retain: TokenBatch,
+    config: LossSettings,
+) -> Float[Tensor, ""]:
+    """KL_r against the reference: cached answer positions, or every position live."""
+    if config.kl_positions == "all":
+        ref_logits = reference.logits(retain)
+        return kl_to_reference(logits, ref_logits, retain.labels, True, retain.n_tokens)
+    ref_logp = reference.answer_logprobs(retain)
+    return kl_from_reference_logprobs(logits, ref_logp, retain.labels, retain.n_tokens)
 
 
 def compute_terms(
     method: Method,
     policy: Forward,
-    reference: Forward | None,
+    reference: Forward | CachedReference | None,
     forget: TokenBatch,
     retain: TokenBatch | None,
     config: LossSettings,
@@ -102,6 +121,7 @@ def compute_terms(
     forget_value = method.forget_term(policy(forget), forget, reference, config)
     parts = {"forget": forget_value}
     total = config.forget_weight * forget_value
+    retain_total = None
     if method.retain_terms:
         if retain is None:
             raise ValueError(f"method {method.name} needs a retain batch")
@@ -109,17 +129,14 @@ def compute_terms(
         if "ce" in method.retain_terms:
             parts["retain_ce"] = answer_ce(retain_logits, retain.labels, retain.n_tokens)
             total = total + config.retain_weight * parts["retain_ce"]
+            retain_total = config.retain_weight * parts["retain_ce"]
         if "kl" in method.retain_terms:
             if reference is None:
                 raise ValueError(f"method {method.name} needs the reference model")
-            with torch.no_grad():
-                ref_logits = reference(retain)
-            parts["retain_kl"] = kl_to_reference(
-                retain_logits,
-                ref_logits,
-                retain.labels,
-                all_positions=config.kl_positions == "all",
-                n_tokens=retain.n_tokens,
+            parts["retain_kl"] = _retain_kl(
+                retain_logits, CachedReference.of(reference), retain, config
             )
-            total = total + config.kl_weight * parts["retain_kl"]
-    return Terms(total=total, forget=forget_value, parts=parts)
+            kl = config.kl_weight * parts["retain_kl"]
+            total = total + kl
+            retain_total = kl if retain_total is None else retain_total + kl
+    return Terms(total=total, forget=forget_value, parts=parts, retain=retain_total)

@@ -95,9 +95,25 @@ def kl_to_reference(
             reduction="batchmean",
             log_target=True,
         )
+    return kl_from_reference_logprobs(logits, answer_logprobs(ref_logits, labels), labels, n_tokens)
+
+
+def answer_logprobs(
+    logits: Float[Tensor, "batch pos vocab"], labels: Int[Tensor, "batch pos"]
+) -> Float[Tensor, "answer_pos vocab"]:
+    """Next-token log-probabilities at the positions that predict an answer token (row-major)."""
     predicts_answer = next_token_labels(labels) != IGNORE_INDEX
-    logp = F.log_softmax(at_least_fp32(logits[predicts_answer]), dim=-1)
-    ref_logp = F.log_softmax(at_least_fp32(ref_logits[predicts_answer]), dim=-1)
+    return F.log_softmax(at_least_fp32(logits[predicts_answer]), dim=-1)
+
+
+def kl_from_reference_logprobs(
+    logits: Float[Tensor, "batch pos vocab"],
+    ref_logp: Float[Tensor, "answer_pos vocab"],
+    labels: Int[Tensor, "batch pos"],
+    n_tokens: float | None = None,
+) -> Float[Tensor, ""]:
+    """KL(p_ref ‖ p_θ) at the answer positions, given the reference's `answer_logprobs`."""
+    logp = answer_logprobs(logits, labels)
     per_position = (ref_logp.exp() * (ref_logp - logp)).sum(dim=-1)
     denominator = n_tokens if n_tokens is not None else max(1, per_position.shape[0])
     return per_position.sum() / denominator

@@ -32,6 +32,7 @@ from transformers import PreTrainedModel, get_linear_schedule_with_warmup
 from unlearn.errors import UserError
 from unlearn.methods import Method, compute_terms
 from unlearn.methods.batch import TokenBatch
+from unlearn.methods.reference import CachedReference
 from unlearn.methods.sure import mask_gradients, saliency_masks
 from unlearn.precision import resolve_mixed_precision
 from unlearn.prompting import IGNORE_INDEX, Example
@@ -65,6 +66,19 @@ def add_gradients(
     return [
         a if b is None else b if a is None else a + b for a, b in zip(total, grads, strict=True)
     ]
+
+
+def add_forget_gradients(
+    params: list[torch.nn.Parameter], forget_grads: list[Tensor | None], weight: float
+) -> None:
+    """`.grad += weight · forget gradient`: SURE's total gradient from its two halves."""
+    for param, grad in zip(params, forget_grads, strict=True):
+        if grad is None:
+            continue
+        if param.grad is None:
+            param.grad = weight * grad
+        else:
+            param.grad.add_(grad, alpha=weight)
 
 
 class Reference:
@@ -163,8 +177,10 @@ class TrainLoop:
         )
         self.reference = None
         if method.needs_reference:
-            self.reference = Reference(
-                self.accelerator, frozen=frozen, lora_model=self.model if config.lora else None
+            self.reference = CachedReference(
+                Reference(
+                    self.accelerator, frozen=frozen, lora_model=self.model if config.lora else None
+                )
             )
         self.step = 0
         self.log: list[dict] = []
@@ -192,20 +208,21 @@ class TrainLoop:
         mine = micro[rank * share : (rank + 1) * share]
         device = self.accelerator.device
 
-        def build(examples: list[Example], mine_examples: list[Example]) -> TokenBatch:
-            tokens = sum(answer_token_count(e) for e in examples)
+        def build(data: list[Example], everyone: list[int], indices: list[int]) -> TokenBatch:
+            tokens = sum(answer_token_count(data[i]) for i in everyone)
             return TokenBatch.build(
-                mine_examples,
+                [data[i] for i in indices],
                 self.pad_id,
                 max(1, tokens) / processes,
-                len(examples) / processes,
+                len(everyone) / processes,
                 device,
+                indices,
             )
 
-        forget = build([self.items[i] for i, _ in micro], [self.items[i] for i, _ in mine])
+        forget = build(self.items, [i for i, _ in micro], [i for i, _ in mine])
         if not self.method.needs_retain:
             return forget, None
-        retain = build([self.retain[j] for _, j in micro], [self.retain[j] for _, j in mine])
+        retain = build(self.retain, [j for _, j in micro], [j for _, j in mine])
         return forget, retain
 
     # -- one optimizer step -------------------------------------------------------------------
@@ -240,11 +257,16 @@ class TrainLoop:
                     )
                 scale = 1.0 / len(group)
                 if self.method.sure:
+                    # each graph backpropagated once: the forget gradient (also the saliency
+                    # source) by autograd.grad, the retain terms' into .grad
                     grads = torch.autograd.grad(
-                        terms.forget * scale, self.params, retain_graph=True, allow_unused=True
+                        terms.forget * scale, self.params, allow_unused=True
                     )
                     forget_grads = add_gradients(forget_grads, grads)
-                self.accelerator.backward(terms.total * scale)
+                    if terms.retain is not None:
+                        self.accelerator.backward(terms.retain * scale)
+                else:
+                    self.accelerator.backward(terms.total * scale)
             for name, value in {"loss": terms.total, **terms.parts}.items():
                 sums[name] = sums.get(name, 0.0) + value.detach().float() * scale
         names = list(sums)
@@ -258,6 +280,7 @@ class TrainLoop:
                 forget_grads = [
                     g if g is None else self.accelerator.reduce(g, "mean") for g in forget_grads
                 ]
+            add_forget_gradients(self.params, forget_grads, self.config.forget_weight)
             masks = saliency_masks(forget_grads, self.config.sure_percentile)
             mask_gradients(self.params, masks)
             row["salient_rows"] = int(sum(int(m.sum()) for m in masks if m is not None))

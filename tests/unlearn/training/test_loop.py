@@ -88,3 +88,47 @@ def test_max_grad_norm_zero_turns_clipping_off(tiny_base, bench_dir, max_norm, e
     loop.accelerator.clip_grad_norm_ = spy
     row = loop._train_step(loop._groups(0)[0])
     assert limits == [expected] and math.isfinite(row["grad_norm"]) and row["grad_norm"] > 0
+
+
+@pytest.mark.integration
+def test_sure_backpropagates_each_graph_once_and_sums_the_full_gradient(
+    tiny_base, bench_dir, monkeypatch
+):
+    """SURE takes the forget gradient once and the retain terms' once (the lm_head's backward
+    runs twice a micro-batch, not three times), and before masking the gradient it applies is
+    the total loss's, w_f · forget + retain."""
+    from unlearn.methods import METHODS, compute_terms
+    from unlearn.training.data import encode_pairs
+
+    records = load_data(f"ours:{bench_dir}#forget10")
+    pairs = [(r.question, r.answer) for r in records[:4]]
+    retain_pairs = [(r.question, r.answer) for r in records[4:8]]
+    model, tokenizer = load_model(tiny_base)
+    config = TrainConfig(epochs=1, batch_size=4, lr=1e-3, forget_weight=0.5, max_grad_norm=0)
+    monkeypatch.setattr("unlearn.training.loop.mask_gradients", lambda params, masks: None)
+    method = METHODS["ga_gdr_sure"]
+    loop = TrainLoop(
+        model,
+        method,
+        encode_pairs(tokenizer, pairs, 256),
+        encode_pairs(tokenizer, retain_pairs, 256),
+        config,
+        tokenizer.pad_token_id,
+    )
+    group = loop._groups(0)[0]
+    forget, retain = loop._batches(group[0])
+    terms = compute_terms(method, loop._policy, loop.reference, forget, retain, config)
+    expected = torch.autograd.grad(terms.total, loop.params)
+    backwards, applied, clip = [], [], loop.accelerator.clip_grad_norm_
+
+    def spy(params, limit):
+        applied.extend(p.grad.clone() for p in params)
+        return clip(params, limit)
+
+    loop.accelerator.clip_grad_norm_ = spy
+    head = loop.model.lm_head.register_full_backward_hook(lambda *_: backwards.append(1))
+    loop._train_step(group)
+    head.remove()
+    assert len(backwards) == 2
+    for got, want in zip(applied, expected, strict=True):
+        torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-7)

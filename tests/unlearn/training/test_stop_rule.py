@@ -97,7 +97,10 @@ def _scripted_recall(monkeypatch, values: list[float]) -> list[float]:
 
     def recall(_model, _tokenizer, records, *_args, **_kwargs):
         value = next(script)
-        flags = [{"recalled": value >= 0.5, "recalled_exact": value >= 0.5} for _ in records]
+        flags = [
+            {"recalled": value >= 0.5, "recalled_exact": value >= 0.5, "generated": ""}
+            for _ in records
+        ]
         return value, [{"id": r.id, **flag} for r, flag in zip(records, flags, strict=True)]
 
     monkeypatch.setattr(unlearn.training.stop_rule, "fact_recall", recall)
@@ -144,3 +147,33 @@ def test_the_vanilla_presets_memorise_every_fact_by_default():
     assert FinetuneConfig().recall_target is None  # the relearning attacks train every step
     with pytest.raises(Exception, match="recall_target must be in"):
         FinetuneConfig(recall_target=1.5).check()
+
+
+def test_a_lora_check_generates_from_the_merged_weights(tiny_base, bench_dir):
+    """A LoRA run's check decodes a plain model holding the merged weights (what the checkpoint
+    saves), refilled at each check, with the wrapped model's greedy answers."""
+    import torch
+
+    from unlearn.recall.generation import GenerationConfig, generate_answers
+    from unlearn.training.lora import merged_state_dict, wrap_lora
+    from unlearn.training.stop_rule import ForgetTarget
+
+    records = load_data(f"ours:{bench_dir}#forget10")[:8]
+    model, tokenizer = load_model(tiny_base)
+    peft = wrap_lora(model, TrainConfig(lora=True)).eval()
+    target = ForgetTarget(records, tokenizer, 0.5, 1)
+    generation = GenerationConfig(max_new_tokens=12, batch_size=64)
+    questions = [r.question for r in records]
+    torch.manual_seed(0)
+    for _ in range(2):  # the second check refills the same plain model with the new weights
+        with torch.no_grad():
+            for name, param in peft.named_parameters():
+                if "lora_B" in name:
+                    param.normal_(0, 0.05)
+        plain = target._generator(peft)
+        assert plain is target._plain and not hasattr(plain, "get_base_model")
+        merged = merged_state_dict(peft)
+        assert plain.state_dict().keys() == merged.keys()
+        assert all(torch.equal(plain.state_dict()[k], v) for k, v in merged.items())
+        wrapped = generate_answers(peft, tokenizer, questions, generation, progress=False)
+        assert generate_answers(plain, tokenizer, questions, generation, False) == wrapped
