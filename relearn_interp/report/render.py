@@ -175,8 +175,15 @@ analysis processes it starts, sampled every 0.2 s).
 {arithmetic_line(run)}
 Versions: {version_text}.
 
-Every number in brackets is a 95% percentile bootstrap CI over facts (2,000 resamples, one
+Every number in brackets is a 95% CI over facts: a Wilson interval for a proportion (KFR,
+recall, KRR, a probe's recovered share), otherwise a percentile bootstrap (2,000 resamples, one
 resample shared by every checkpoint, so differences are paired); `claims.json` holds them all.
+
+Selection on the scored facts (not yet held out): the stop rule checks forget recall on the same
+forget questions, with the same matcher, that the eval scores, so each method's kept forget recall
+equals its eval forget recall by construction; the learning rates, the stop-rule cadence and
+ReLearn's epoch cap were chosen on these forget facts (docs/train.md). The held-out retain facts
+were not used to choose anything. Read the forget-side numbers as in-sample.
 
 ## Claims, checked
 

@@ -43,6 +43,8 @@ def test_main_job_writes_every_figure_and_the_report(tiny_run):
         assert f"| {method} |" in report
     assert "kb (knowledge-base proxy for deberta-v3-base-tasksource-nli)" in report
     assert "template augmenter" in report and "[" in report  # proxies named, CIs shown
+    assert "Holm" in report and "Wilson" in report  # the correction and the intervals named
+    assert "Selection on the scored facts" in report  # hyper-parameters chosen on them, said
     claims = json.loads((figures / "claims.json").read_text())
     assert {c["verdict"] for c in claims["claims"]} <= {"supported", "contradicted", "inconclusive"}
 
