@@ -221,11 +221,19 @@ Backends (proxies are named as such):
 
 {lens_section(run.lens[forget])}
 
+The same on the held-out retain set `{retain}`, the control (knowledge that should stay):
+
+![logit lens, retain](logit_lens_{retain}_layers.png) ![heatmap, retain](logit_lens_{retain}_heatmap.png)
+
 ## Knowledge distribution: token-distribution shift against vanilla on the forget set
 
 ![entropy](shift_{forget}_entropy.png) ![rank](shift_{forget}_rank.png) ![mass](shift_{forget}_mass.png)
 
 {shift_section(run.shift[forget])}
+
+The held-out retain set `{retain}`, the control:
+
+![entropy, retain](shift_{retain}_entropy.png) ![rank, retain](shift_{retain}_rank.png) ![mass, retain](shift_{retain}_mass.png)
 
 ## Knowledge circuits of the forget authors
 

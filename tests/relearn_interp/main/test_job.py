@@ -45,6 +45,8 @@ def test_main_job_writes_every_figure_and_the_report(tiny_run):
     assert "template augmenter" in report and "[" in report  # proxies named, CIs shown
     assert "Holm" in report and "Wilson" in report  # the correction and the intervals named
     assert "Selection on the scored facts" in report  # hyper-parameters chosen on them, said
+    for png in figures.glob("*.png"):  # every drawn figure is referenced by the report
+        assert f"({png.name})" in report, png.name
     claims = json.loads((figures / "claims.json").read_text())
     assert {c["verdict"] for c in claims["claims"]} <= {"supported", "contradicted", "inconclusive"}
 
